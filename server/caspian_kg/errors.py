@@ -1,0 +1,84 @@
+"""One exception type per failure kind.
+
+Each carries the HTTP status it maps to (the web layer maps them in one place, `app.py`) and a
+one-line, user-facing message; the CLI prints the same message and exits with `exit_code`.
+"""
+
+from __future__ import annotations
+
+
+class CaspianError(Exception):
+    """Base of every error the project reports to a user (never a traceback)."""
+
+    status: int = 500
+    exit_code: int = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class LoadError(CaspianError):
+    """A data or ontology file could not be read or parsed; nothing was loaded."""
+
+    status = 500
+    exit_code = 2
+
+    def __init__(self, path: str, line: int | None, reason: str) -> None:
+        where = f"{path}:{line}" if line else path
+        super().__init__(f"{where}: {reason}")
+        self.path, self.line, self.reason = path, line, reason
+
+
+class ValidationError(CaspianError):
+    """The data violates the SHACL shapes or the OWL 2 RL axioms; the graph is not served."""
+
+    status = 500
+    exit_code = 1
+
+    def __init__(self, problems: list[str]) -> None:
+        head = f"{len(problems)} validation problem(s): " + problems[0] if problems else "invalid"
+        super().__init__(head)
+        self.problems = problems
+
+
+class BadRequest(CaspianError):
+    """The request or query is malformed (HTTP 400)."""
+
+    status = 400
+    exit_code = 2
+
+
+class NotFound(CaspianError):
+    status = 404
+    exit_code = 2
+
+
+class NotAcceptable(CaspianError):
+    status = 406
+    exit_code = 2
+
+
+class PayloadTooLarge(CaspianError):
+    status = 413
+    exit_code = 2
+
+
+class UnsupportedMediaType(CaspianError):
+    status = 415
+    exit_code = 2
+
+
+class QueryTimeout(CaspianError):
+    """The query ran past its deadline and was stopped (HTTP 503)."""
+
+    status = 503
+    exit_code = 3
+
+
+class ResultTooLarge(CaspianError):
+    status = 413
+    exit_code = 3
