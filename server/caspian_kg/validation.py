@@ -36,9 +36,11 @@ def data_graph(kg: "KnowledgeGraph") -> Graph:
 
 def shacl_problems(kg: "KnowledgeGraph", config: Config) -> list[str]:
     shapes = Graph().parse(config.ontology_dir / "shapes.ttl", format="turtle")
-    conforms, report, _ = shacl(data_graph(kg), shacl_graph=shapes, inference="none", advanced=True)
+    conforms, report, text = shacl(data_graph(kg), shacl_graph=shapes, inference="none", advanced=True)
     if conforms:
         return []
+    if not isinstance(report, Graph):  # pyshacl could not run the shapes at all
+        return [f"SHACL: shapes graph unusable: {' '.join(str(text).split())}"]
     problems = []
     for result in report.subjects(SH.resultSeverity, SH.Violation):
         focus = report.value(result, SH.focusNode)

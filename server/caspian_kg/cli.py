@@ -1,0 +1,186 @@
+"""The `caspian-kg` command line: validate, query, export, stats, serve.
+
+Every failure the user can cause (a broken file, a bad query, an unknown format) prints one
+line to stderr and exits non-zero (2 = bad input, 1 = invalid data); never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from rdflib.query import Result
+
+from . import dumps, stats
+from .config import Config
+from .errors import BadRequest, CaspianError, ValidationError
+from .store import KnowledgeGraph, load
+
+QUERY_FORMATS = ("table", "json", "csv", "xml")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    config = Config().with_(root=args.root and Path(args.root).resolve(), validate=False if args.no_validate else None)
+    try:
+        return int(args.func(args, config) or 0)
+    except ValidationError as exc:
+        print(f"caspian-kg: invalid data ({len(exc.problems)} problem(s)):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return exc.exit_code
+    except CaspianError as exc:
+        print(f"caspian-kg: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # a bug, not the user's fault: still one line, with a way to see more
+        if args.debug:
+            raise
+        print(f"caspian-kg: internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)",
+              file=sys.stderr)
+        return 70
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="caspian-kg", description=__doc__.splitlines()[0])
+    parser.add_argument("--root", help="project directory holding ontology/, data/, queries/ (default: found from the cwd)")
+    parser.add_argument("--no-validate", action="store_true", help="skip SHACL and evidence checks at load")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="load every file, run SHACL, evidence and OWL 2 RL consistency checks")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("query", help="run a SPARQL query (a file, '-' for stdin, or the query text)")
+    p.add_argument("query")
+    p.add_argument("-f", "--format", default="table", choices=QUERY_FORMATS + ("tsv",))
+    p.add_argument("--no-inference", action="store_true", help="asserted facts only (no OWL 2 RL closure)")
+    p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser("export", help="dump the graph in an RDF format")
+    p.add_argument("-f", "--format", default="trig", help=f"one of {', '.join(dumps.DUMP_FORMATS)}")
+    p.add_argument("--asserted-only", action="store_true", help="leave out the inferred graph")
+    p.add_argument("--graph", help=f"one named graph only (short name, e.g. ontology, background, inferred)")
+    p.add_argument("-o", "--output", help="file to write (default: stdout)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("stats", help="triples per graph, classes, memberships")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("serve", help="serve the SPARQL endpoint and linked data (waitress)")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--timeout", type=float, dest="query_timeout", help="per-query deadline in seconds")
+    p.add_argument("--workers", type=int, help="query worker processes")
+    p.add_argument("--threads", type=int, help="HTTP threads")
+    p.add_argument("--base", help="canonical base IRI of the data")
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def _load(config: Config) -> KnowledgeGraph:
+    kg = load(config)
+    t = kg.timings
+    print(
+        f"loaded {len(kg.asserted)} asserted + {len(kg.dataset.graph(kg.inferred_graph))} inferred triples "
+        f"in {sum(t.values()):.2f}s (parse {t.get('load', 0):.2f}s, closure {t.get('closure', 0):.2f}s, "
+        f"validation {t.get('validate', 0):.2f}s)",
+        file=sys.stderr,
+    )
+    return kg
+
+
+def cmd_validate(args: argparse.Namespace, config: Config) -> int:
+    kg = _load(config.with_(validate=True))
+    print(f"valid: {len(kg.files)} files, {len(kg.dataset)} triples, SHACL conforms, evidence verbatim, OWL 2 RL consistent")
+    return 0
+
+
+def read_query(text: str) -> str:
+    if text == "-":
+        return sys.stdin.read()
+    path = Path(text)
+    if len(text) < 4096 and "\n" not in text and path.suffix in {".rq", ".sparql", ".txt"}:
+        if not path.is_file():
+            raise BadRequest(f"{text}: query file not found")
+        return path.read_text(encoding="utf-8")
+    return text
+
+
+def run_query(kg: KnowledgeGraph, query: str, inference: bool = True) -> Result:
+    """Parse and evaluate a read-only query; a syntax error becomes a one-line BadRequest."""
+    from rdflib.plugins.sparql import prepareQuery
+
+    try:
+        prepared = prepareQuery(query)
+    except Exception as exc:
+        raise BadRequest(f"malformed query: {' '.join(str(exc).split())}") from None
+    return kg.view(inference).query(prepared)
+
+
+def cmd_query(args: argparse.Namespace, config: Config) -> int:
+    query = read_query(args.query)
+    kg = _load(config)
+    result = run_query(kg, query, inference=not args.no_inference)
+    out = sys.stdout
+    if result.type in ("CONSTRUCT", "DESCRIBE"):
+        assert result.graph is not None
+        out.write(result.graph.serialize(format="turtle"))
+    elif args.format == "table":
+        out.write(render_table(result, kg) + "\n")
+    elif args.format == "tsv":
+        from .formats import serialize_tsv
+
+        out.write(serialize_tsv(result).decode("utf-8"))
+    else:
+        out.write(result.serialize(format=args.format).decode("utf-8") + "\n")  # type: ignore[union-attr]
+    return 0
+
+
+def render_table(result: Result, kg: KnowledgeGraph) -> str:
+    if result.type == "ASK":
+        return "yes" if result.askAnswer else "no"
+    nm = kg.dataset.namespace_manager
+    names = [str(v) for v in result.vars or []]
+    rows = [[("" if row[i] is None else (row[i].n3(nm) if not hasattr(row[i], "language") else str(row[i])))
+             for i in range(len(names))] for row in result]  # type: ignore[index]
+    widths = [min(60, max([len(n)] + [len(r[i]) for r in rows])) for i, n in enumerate(names)]
+    line = lambda cells: "  ".join(c[:60].ljust(w) for c, w in zip(cells, widths))  # noqa: E731
+    body = [line(names), line(["-" * w for w in widths])] + [line(r) for r in rows]
+    return "\n".join(body + [f"({len(rows)} row{'s' if len(rows) != 1 else ''})"])
+
+
+def cmd_export(args: argparse.Namespace, config: Config) -> int:
+    dumps.dump_format(args.format)  # fail on a bad format before loading anything
+    kg = _load(config)
+    data = dumps.serialize(kg, args.format, inference=not args.asserted_only, graph=args.graph)
+    if args.output:
+        Path(args.output).write_bytes(data)
+        print(f"wrote {len(data)} bytes to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace, config: Config) -> int:
+    figures = stats.compute(_load(config))
+    print(json.dumps(figures, indent=2) if args.json else stats.render_text(figures))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, config: Config) -> int:
+    from .serve import run
+
+    run(config.with_(host=args.host, port=args.port, query_timeout=args.query_timeout,
+                     workers=args.workers, threads=args.threads, base=args.base))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
