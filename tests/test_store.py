@@ -1,0 +1,111 @@
+"""Loading: named graphs, and refusal — with file, line and reason — of anything broken."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from caspian_kg.config import Config
+from caspian_kg.errors import LoadError, ValidationError
+from caspian_kg.store import KnowledgeGraph, load
+from helpers import ROOT, make_root
+
+BASE = "https://w3id.org/caspian-kg/"
+
+# sha256 of ../shared/sources/*.txt as delivered: the copies in data/sources must stay verbatim.
+SOURCE_SHA256 = {
+    "azerbaijan-central-asia-relations.txt": "d10a516f35c06b2d2e4587161ec5e23fbc07f6f41af1700981061120a5f40160",
+    "turkic-factor-baku-bishkek.txt": "6ee25294a0b29b09b73965c0150c85612e94f1ca0e749586db561c2b114d1b25",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SOURCE_SHA256))
+def test_sources_are_verbatim_copies(name: str) -> None:
+    assert hashlib.sha256((ROOT / "data" / "sources" / name).read_bytes()).hexdigest() == SOURCE_SHA256[name]
+
+
+def test_one_named_graph_per_file(kg: KnowledgeGraph) -> None:
+    names = {str(g.identifier) for g in kg.dataset.graphs() if len(g)}
+    assert {
+        f"{BASE}graph/ontology",
+        f"{BASE}graph/background",
+        f"{BASE}graph/inferred",
+        f"{BASE}graph/source/azerbaijan-central-asia-relations",
+        f"{BASE}graph/source/turkic-factor-baku-bishkek",
+    } <= names
+    assert set(kg.source_graphs()) == {"azerbaijan-central-asia-relations", "turkic-factor-baku-bishkek"}
+
+
+def test_shipped_data_is_valid_and_consistent(kg: KnowledgeGraph) -> None:
+    assert kg.inconsistencies == []
+    assert len(kg.dataset.graph(kg.inferred_graph)) > 0
+    assert {"load", "closure", "validate"} <= set(kg.timings)
+
+
+@pytest.mark.parametrize(
+    "text, line, reason",
+    [
+        ("@prefix ck: <https://w3id.org/caspian-kg/ontology#> .\n\nck:a ck:b ck:c\nck:d ck:e ck:f .\n", 4, "Turtle syntax error"),
+        ("@prefix ck: <https://w3id.org/caspian-kg/ontology#> .\nck:a ck:b \"unterminated .\n", 2, "Turtle syntax error"),
+        ("ck:a ck:b ck:c .\n", 1, "Turtle syntax error"),  # undeclared prefix
+    ],
+)
+def test_broken_turtle_names_file_and_line(tmp_path: Path, text: str, line: int, reason: str) -> None:
+    root = make_root(tmp_path, {"broken.ttl": text})
+    with pytest.raises(LoadError) as err:
+        load(Config(root=root))
+    assert err.value.path.endswith("broken.ttl")
+    assert err.value.line == line
+    assert reason in err.value.reason
+    assert str(err.value).startswith(str(root / "data" / "broken.ttl") + f":{line}: ")
+
+
+def test_non_utf8_file_is_refused(tmp_path: Path) -> None:
+    root = make_root(tmp_path)
+    (root / "data" / "latin1.ttl").write_bytes(b'<urn:a> <urn:b> "caf\xe9" .\n')
+    with pytest.raises(LoadError, match="latin1.ttl: not UTF-8"):
+        load(Config(root=root))
+
+
+def test_shacl_violation_stops_the_load_with_a_clear_message(tmp_path: Path) -> None:
+    root = make_root(tmp_path)
+    fixture = root / "data" / "fixture.ttl"
+    # a membership that lost its member and its evidence
+    fixture.write_text(fixture.read_text().replace(
+        'org:member state:a ; org:role ck:memberRole ; ck:memberIn orgn:x ;\n    prov:wasDerivedFrom doc:fixture ; ck:evidence "A, B and C are members of X" .',
+        "org:role ck:memberRole ; ck:memberIn orgn:x .",
+    ))
+    with pytest.raises(ValidationError) as err:
+        load(Config(root=root))
+    problems = err.value.problems
+    assert any("mship:x-member-a" in p and "exactly one org:member" in p for p in problems)
+    assert any("mship:x-member-a" in p and "evidence" in p for p in problems)
+
+
+def test_role_and_role_link_must_agree(tmp_path: Path) -> None:
+    root = make_root(tmp_path)
+    fixture = root / "data" / "fixture.ttl"
+    fixture.write_text(fixture.read_text().replace(
+        "org:role ck:observerRole ; ck:observerIn orgn:x", "org:role ck:observerRole ; ck:memberIn orgn:x"))
+    with pytest.raises(ValidationError) as err:
+        load(Config(root=root))
+    text = "\n".join(err.value.problems)
+    assert "ck:memberIn needs org:role ck:memberRole" in text
+    assert "has no matching role link" in text
+
+
+def test_evidence_that_is_not_verbatim_is_refused(tmp_path: Path) -> None:
+    root = make_root(tmp_path)
+    fixture = root / "data" / "fixture.ttl"
+    fixture.write_text(fixture.read_text().replace('"B chairs X"', '"B presides over X"'))
+    with pytest.raises(ValidationError, match="not verbatim"):
+        load(Config(root=root))
+
+
+def test_a_failed_load_leaves_the_loaded_graph_untouched(kg: KnowledgeGraph, tmp_path: Path) -> None:
+    before = len(kg.dataset)
+    with pytest.raises(LoadError):
+        load(Config(root=make_root(tmp_path, {"broken.ttl": "not turtle at all"})))
+    assert len(kg.dataset) == before
