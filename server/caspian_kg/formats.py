@@ -1,0 +1,186 @@
+"""Media types, content negotiation and serialisers for query results and RDF graphs.
+
+Shared by /sparql, saved queries and the linked-data pages: pick a `Format` with `negotiate()`
+(an `Accept` header with q-values, or an explicit `format=` override), then turn a result or a
+graph into bytes with `serialize_result()` / `serialize_graph()` / `serialize_dataset()`.
+rdflib has no SPARQL TSV writer, so `serialize_tsv()` implements the SPARQL 1.1 TSV format.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+import mimeparse
+from rdflib import XSD, BNode, Dataset, Graph, Literal, URIRef
+from rdflib.query import Result
+from rdflib.term import Node
+
+from .errors import NotAcceptable
+
+
+@dataclass(frozen=True)
+class Format:
+    """One representation we can write.
+
+    `names` are what `?format=` accepts (short names); `aliases` are other media types a
+    client may ask for in `Accept` and that we answer with `media_type`.
+    """
+
+    name: str
+    media_type: str
+    rdflib_name: str
+    aliases: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+
+    @property
+    def content_type(self) -> str:
+        """The Content-Type header: text/* gets an explicit charset (the RFC default is not UTF-8)."""
+        return f"{self.media_type}; charset=utf-8" if self.media_type.startswith("text/") else self.media_type
+
+    def matches(self, token: str) -> bool:
+        token = token.split(";", 1)[0].strip().lower()
+        return token == self.name or token in self.names or token == self.media_type or token in self.aliases
+
+
+# SELECT / ASK results, in order of preference (the first is the default)
+SPARQL_JSON = Format("json", "application/sparql-results+json", "json", ("application/json",), ("srj",))
+SPARQL_XML = Format("xml", "application/sparql-results+xml", "xml", ("application/xml", "text/xml"), ("srx",))
+SPARQL_CSV = Format("csv", "text/csv", "csv")
+SPARQL_TSV = Format("tsv", "text/tab-separated-values", "tsv")
+RESULT_FORMATS: tuple[Format, ...] = (SPARQL_JSON, SPARQL_XML, SPARQL_CSV, SPARQL_TSV)
+
+# CONSTRUCT / DESCRIBE results and resource descriptions (a single graph)
+TURTLE = Format("turtle", "text/turtle", "turtle", ("application/x-turtle",), ("ttl",))
+NTRIPLES = Format("nt", "application/n-triples", "nt11", ("text/plain",), ("ntriples", "n-triples"))
+JSONLD = Format("jsonld", "application/ld+json", "json-ld", ("application/json",), ("json-ld", "json"))
+RDFXML = Format("rdfxml", "application/rdf+xml", "xml", ("application/xml", "text/xml"), ("rdf", "xml", "owl"))
+TRIG = Format("trig", "application/trig", "trig")
+NQUADS = Format("nquads", "application/n-quads", "nquads", (), ("nq", "n-quads"))
+GRAPH_FORMATS: tuple[Format, ...] = (TURTLE, NTRIPLES, JSONLD, RDFXML, TRIG, NQUADS)
+# whole datasets (named graphs kept)
+DATASET_FORMATS: tuple[Format, ...] = (TRIG, NQUADS, JSONLD)
+
+# IANA-registered format IRIs for service descriptions (http://www.w3.org/ns/formats/)
+FORMAT_IRIS: dict[str, str] = {
+    "json": "SPARQL_Results_JSON", "xml": "SPARQL_Results_XML", "csv": "SPARQL_Results_CSV",
+    "tsv": "SPARQL_Results_TSV", "turtle": "Turtle", "nt": "N-Triples", "jsonld": "JSON-LD",
+    "rdfxml": "RDF_XML", "trig": "TriG", "nquads": "N-Quads",
+}
+
+
+def negotiate(accept: str | None, offered: Sequence[Format], override: str | None = None) -> Format:
+    """Choose among `offered` (in order of preference): `override` (a `format=` value: short
+    name or media type) wins; else the best match for `accept` by q-value, ties going to the
+    earlier format; no or an empty header means the first. Raises NotAcceptable (406)."""
+    if override:
+        for fmt in offered:
+            if fmt.matches(override):
+                return fmt
+        raise NotAcceptable(f"format {override!r} is not available here; use one of {_names(offered)}")
+    ranges = _valid_ranges(accept or "")
+    if not ranges:
+        return offered[0]
+    # mimeparse breaks ties in favour of the *last* candidate: list aliases first, then the
+    # primary types, each group in reverse order of preference
+    candidates: list[tuple[str, Format]] = [(a, f) for f in reversed(offered) for a in reversed(f.aliases)]
+    candidates += [(f.media_type, f) for f in reversed(offered)]
+    best = mimeparse.best_match([c for c, _ in candidates], ",".join(ranges))
+    for media_type, fmt in reversed(candidates):
+        if media_type == best:
+            return fmt
+    raise NotAcceptable(f"none of the requested media types is available; use one of {_names(offered)}")
+
+
+def _valid_ranges(accept: str) -> list[str]:
+    """The media ranges of an Accept header that parse; malformed ones are ignored (lenient, as
+    browsers and old clients send odd headers)."""
+    ranges = []
+    for part in accept.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            mimeparse.parse_media_range(part)
+        except (ValueError, mimeparse.MimeTypeParseException):
+            continue
+        ranges.append(part)
+    return ranges
+
+
+def _names(offered: Sequence[Format]) -> str:
+    return ", ".join(f"{f.media_type} (format={f.name})" for f in offered)
+
+
+def serialize_result(result: Result, fmt: Format) -> bytes:
+    """SELECT/ASK results in one of RESULT_FORMATS."""
+    if fmt is SPARQL_TSV:
+        return serialize_tsv(result)
+    if fmt is SPARQL_CSV and result.type == "ASK":
+        return f"_askResult\r\n{'true' if result.askAnswer else 'false'}\r\n".encode()
+    data = result.serialize(format=fmt.rdflib_name, encoding="utf-8")
+    assert data is not None
+    return data
+
+
+def serialize_graph(graph: Graph, fmt: Format) -> bytes:
+    """A single graph in one of GRAPH_FORMATS (TriG / N-Quads put it in the default graph)."""
+    if fmt in (TRIG, NQUADS):
+        dataset = Dataset()
+        for prefix, ns in graph.namespaces():
+            dataset.bind(prefix, ns, override=False)
+        dataset.default_graph += graph
+        return serialize_dataset(dataset, fmt)
+    return graph.serialize(format=fmt.rdflib_name, encoding="utf-8")
+
+
+def serialize_dataset(dataset: Dataset, fmt: Format) -> bytes:
+    """A whole dataset with its named graphs (TriG, N-Quads, JSON-LD)."""
+    return dataset.serialize(format=fmt.rdflib_name, encoding="utf-8")
+
+
+# --- SPARQL 1.1 Query Results TSV (https://www.w3.org/TR/sparql11-results-csv-tsv/) ---
+
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?[0-9]*\.[0-9]+")
+_DOUBLE = re.compile(r"[+-]?([0-9]+\.[0-9]*|\.?[0-9]+)[eE][+-]?[0-9]+")
+_SHORT_FORMS = {XSD.integer: _INTEGER, XSD.decimal: _DECIMAL, XSD.double: _DOUBLE}
+_STRING_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"})
+_IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
+
+
+def serialize_tsv(result: Result) -> bytes:
+    """SPARQL 1.1 TSV: a `?var` header, then one line per row with terms in Turtle syntax
+    (unbound = empty field). ASK gives a one-column `?_askResult` table, as Jena does."""
+    if result.type == "ASK":
+        return f"?_askResult\n{'true' if result.askAnswer else 'false'}\n".encode()
+    if result.type != "SELECT":
+        raise ValueError(f"TSV holds SELECT or ASK results, not {result.type}")
+    variables = list(result.vars or [])
+    lines = ["\t".join(f"?{v}" for v in variables)]
+    for row in result:
+        lines.append("\t".join("" if term is None else tsv_term(term) for term in row))  # type: ignore[union-attr]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def tsv_term(term: Node) -> str:
+    """One RDF term in Turtle/N-Triples syntax on a single line (numbers and booleans short)."""
+    if isinstance(term, URIRef):
+        return "<" + _IRI_FORBIDDEN.sub(lambda m: f"\\u{ord(m.group()):04X}", str(term)) + ">"
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    if isinstance(term, Literal):
+        lexical = str(term)
+        short = _SHORT_FORMS.get(term.datatype)  # type: ignore[arg-type]
+        if short is not None and short.fullmatch(lexical):
+            return lexical
+        if term.datatype == XSD.boolean and lexical in ("true", "false"):
+            return lexical
+        quoted = '"' + lexical.translate(_STRING_ESCAPES) + '"'
+        if term.language:
+            return f"{quoted}@{term.language}"
+        if term.datatype and term.datatype != XSD.string:
+            return f"{quoted}^^{tsv_term(term.datatype)}"
+        return quoted
+    return str(term)

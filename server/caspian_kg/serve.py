@@ -1,0 +1,52 @@
+"""Run the web application on waitress (a production WSGI server, not Flask's dev server).
+
+Order matters: load the graph, fork the query workers (while the process is still
+single-threaded, so the children inherit a clean copy of the graph), then start the server's
+threads. `python -m caspian_kg.serve` does the same as `caspian-kg serve` with settings from the
+environment.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+import waitress
+
+from .config import Config
+from .store import load
+
+
+def run(config: Config) -> None:
+    """Load, start the worker pool, and serve on config.host:config.port until interrupted."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
+    from .app import create_app
+
+    started = time.perf_counter()
+    kg = load(config)
+    elapsed = time.perf_counter() - started
+    inferred = len(kg.dataset.get_context(kg.inferred_graph))
+    print(
+        f"loaded {len(kg.dataset)} triples ({inferred} inferred) in {elapsed:.2f} s "
+        f"(closure {kg.timings.get('closure', 0.0):.2f} s)",
+        file=sys.stderr,
+        flush=True,
+    )
+    app = create_app(config, kg)
+    pool = app.extensions["caspian_kg"]["pool"]
+    pool.start()
+    print(
+        f"serving http://{config.host}:{config.port}/sparql with {pool.size} query workers "
+        f"({config.query_timeout:g} s deadline) and {config.threads} threads",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        waitress.serve(app, host=config.host, port=config.port, threads=config.threads, ident="caspian-kg")
+    finally:
+        pool.close()
+
+
+if __name__ == "__main__":
+    run(Config())
