@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rdflib import RDF, Namespace, URIRef
+from rdflib import OWL, RDF, Literal, Namespace, URIRef
 
 from caspian_kg.config import Config
 from caspian_kg.errors import ValidationError
@@ -100,6 +100,13 @@ def test_closure_holds_only_new_triples(fixture_kg: KnowledgeGraph) -> None:
     assert len(closure) > 0
     asserted = fixture_kg.asserted
     assert not [t for t in closure if t in asserted]
+
+
+def test_closure_is_plain_rdf(kg: KnowledgeGraph) -> None:
+    """owlrl derives generalised triples such as "7" a xsd:integer; none may reach the graph."""
+    closure = kg.dataset.graph(kg.inferred_graph)
+    assert not [t for t in closure if isinstance(t[0], Literal)]
+    assert not [t for t in closure if t[1] == OWL.sameAs and t[0] == t[2]]
 
 
 def test_asserted_view_has_no_inferences(fixture_kg: KnowledgeGraph) -> None:

@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, help="HTTP threads")
     p.add_argument("--base", help="canonical base IRI of the data")
     p.set_defaults(func=cmd_serve)
+    _add_run_command(sub)
     return parser
 
 
@@ -118,7 +119,7 @@ def run_query(kg: KnowledgeGraph, query: str, inference: bool = True) -> Result:
     from rdflib.plugins.sparql import prepareQuery
 
     try:
-        prepared = prepareQuery(query)
+        prepared = prepareQuery(query, initNs=kg.prefixes())
     except Exception as exc:
         raise BadRequest(f"malformed query: {' '.join(str(exc).split())}") from None
     return kg.view(inference).query(prepared)
@@ -179,6 +180,78 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
 
     run(config.with_(host=args.host, port=args.port, query_timeout=args.query_timeout,
                      workers=args.workers, threads=args.threads, base=args.base))
+    return 0
+
+
+# --- `run`: the saved queries of queries/*.rq (see saved.py) ---
+
+def _add_run_command(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    p = sub.add_parser("run", help="run a saved query: run <name> --<param> <value>...; run --list",
+                       description="Run a saved query from queries/. Parameters are given as "
+                                   "--<name> <value> (or --<name>=<value>) and bound, never pasted.")
+    p.add_argument("--list", action="store_true", help="list the saved queries and their parameters")
+    p.add_argument("name", nargs="?", help="saved query name (the .rq file's stem)")
+    p.add_argument("params", nargs=argparse.REMAINDER,
+                   help="--<param> <value> pairs; also -f/--format (table, json, csv, tsv, xml), --no-inference")
+    p.set_defaults(func=cmd_run)
+
+
+def _run_arguments(tokens: Sequence[str]) -> tuple[dict[str, str], str, bool]:
+    """(parameter values, output format, inference) from the tokens after the query name."""
+    values: dict[str, str] = {}
+    fmt, inference = "table", True
+    items = list(tokens)
+    while items:
+        token = items.pop(0)
+        if token == "--no-inference":
+            inference = False
+            continue
+        if not token.startswith("-") or token in ("-", "--"):
+            raise BadRequest(f"unexpected argument {token!r}; give parameters as --<name> <value>")
+        key, eq, value = token.lstrip("-").partition("=")
+        if not eq:
+            if not items:
+                raise BadRequest(f"{token} needs a value")
+            value = items.pop(0)
+        if key in ("f", "format"):
+            if value not in QUERY_FORMATS + ("tsv",):
+                raise BadRequest(f"unknown format {value!r}; choose one of {', '.join(QUERY_FORMATS + ('tsv',))}")
+            fmt = value
+        elif key in values:
+            raise BadRequest(f"parameter {key!r} given twice")
+        else:
+            values[key] = value
+    return values, fmt, inference
+
+
+def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    from .saved import QueryLibrary, execute
+
+    library = QueryLibrary.load(config)
+    if args.list or not args.name:
+        if not args.list:
+            raise BadRequest("give a saved query name, or --list")
+        for query in library:
+            params = " ".join(
+                f"--{p.name} <{p.type_label}>" if p.api_required else f"[--{p.name} <{p.type_label}>]"
+                for p in query.parameters
+            )
+            print(f"{query.name:32} {query.summary}" + (f"\n{'':32} {params}" if params else ""))
+        return 0
+    query = library.get(args.name)
+    values, fmt, inference = _run_arguments(args.params)
+    kg = _load(config)
+    result = execute(kg, query, library.bind(kg, query, values), inference=inference)
+    if result.type in ("CONSTRUCT", "DESCRIBE"):
+        assert result.graph is not None
+        sys.stdout.write(result.graph.serialize(format="turtle"))
+    elif fmt == "table":
+        sys.stdout.write(render_table(result, kg) + "\n")
+    else:
+        from .formats import RESULT_FORMATS, serialize_result
+
+        chosen = next(f for f in RESULT_FORMATS if f.name == fmt)
+        sys.stdout.buffer.write(serialize_result(result, chosen))
     return 0
 
 

@@ -2,14 +2,15 @@
 
 Runs once, at load; queries never reason. The closure graph holds only triples that are not
 asserted anywhere (owlrl checks the union before adding), minus entailments no reader wants:
-`x owl:sameAs x`, `x a owl:Thing`, and types that are anonymous restriction classes.
+`x owl:sameAs x`, `x a owl:Thing`, types that are anonymous restriction classes, and
+triples about literals (generalised RDF, which no RDF 1.1 syntax can write).
 Inconsistencies that OWL 2 RL detects (e.g. a state that is both member and observer of one
 organisation, via owl:propertyDisjointWith) are returned as messages, not silently kept.
 """
 
 from __future__ import annotations
 
-from rdflib import OWL, RDF, BNode, Dataset, URIRef
+from rdflib import OWL, RDF, BNode, Dataset, Literal, URIRef
 from owlrl.OWLRL import OWLRL_Semantics
 
 
@@ -35,7 +36,9 @@ def _prune(graph) -> None:  # type: ignore[no-untyped-def]
     trivial = [
         (s, p, o)
         for s, p, o in graph
-        if (p == OWL.sameAs and s == o) or (p == RDF.type and (o == OWL.Thing or isinstance(o, BNode)))
+        if isinstance(s, Literal)  # generalised RDF ("7" a xsd:integer): not RDF 1.1, breaks N-Quads
+        or (p == OWL.sameAs and s == o)
+        or (p == RDF.type and (o == OWL.Thing or isinstance(o, BNode)))
     ]
     for triple in trivial:
         graph.remove(triple)

@@ -53,6 +53,10 @@ class KnowledgeGraph:
     def view(self, inference: bool = True) -> Dataset:
         return self.dataset if inference else self.asserted
 
+    def prefixes(self) -> dict[str, str]:
+        """Prefixes every query may use without declaring them (those of the data files)."""
+        return {prefix: str(ns) for prefix, ns in self.dataset.namespaces() if prefix}
+
 
 def graph_iri(base: str, name: str) -> URIRef:
     return URIRef(f"{base}graph/{name}")
