@@ -192,7 +192,7 @@ def run_query(kg: KnowledgeGraph, max_results: int, job: QueryJob) -> Answer:
         named = tuple(str(c.named) for c in main.datasetClause if c.named is not None)
     main.datasetClause = None  # the dataset is ours to build, never rdflib's to load
     graph, dataset = select_dataset(kg, job.inference, default, named)
-    ctx = QueryContext(dataset)
+    ctx = QueryContext(dataset, initBindings={})
     ctx.graph = graph
     ctx.prologue = query.prologue
     result = SPARQLResult(evalPart(ctx, main))
