@@ -68,10 +68,10 @@ class WorkerPool:
         """Fork the workers now (idempotent). Call it before starting server threads when you
         can: forking a single-threaded process is the safest; `submit()` starts lazily too."""
         with self._lock:
+            if self._closed:
+                raise WorkerCrashed("the query worker pool is shut down")
             if self._started:
                 return
-            if self._closed:
-                raise CaspianError("the query worker pool is closed")
             for _ in range(self.size):
                 self._idle.put(self._spawn())
             self._started = True
@@ -79,12 +79,7 @@ class WorkerPool:
     def submit(self, job: Any) -> Any:
         """Run `job` in a free worker and return the handler's value (or raise its error)."""
         self.start()
-        try:
-            worker = self._idle.get(timeout=self.timeout)
-        except queue.Empty:
-            raise QueryTimeout(
-                f"all {self.size} query workers stayed busy for {self.timeout:g} s; try again later"
-            ) from None
+        worker = self._checkout()
         try:
             worker.conn.send(job)
             if not worker.conn.poll(self.timeout):
@@ -102,6 +97,19 @@ class WorkerPool:
             return outcome[1]
         _, name, status, message = outcome
         raise _rebuild(name, status, message)
+
+    def _checkout(self) -> _Worker:
+        """A free, live worker (one found dead since its last job is replaced on the spot)."""
+        while True:
+            try:
+                worker = self._idle.get(timeout=self.timeout)
+            except queue.Empty:
+                raise QueryTimeout(
+                    f"all {self.size} query workers stayed busy for {self.timeout:g} s; try again later"
+                ) from None
+            if worker.process.is_alive():
+                return worker
+            self._replace(worker)
 
     def close(self) -> None:
         """Stop every worker (closing its pipe ends its loop; stragglers are killed)."""
