@@ -81,6 +81,10 @@ def test_format_override_beats_accept(override: str, expected: str) -> None:
     assert negotiate("application/sparql-results+json", RESULT_FORMATS, override).name == expected
 
 
+def test_format_alternatives_first_available_wins() -> None:
+    assert negotiate(None, RESULT_FORMATS, ["rdfxml", "text/csv", "json"]).name == "csv"
+
+
 @pytest.mark.parametrize("accept,override", [("image/png", None), ("*/*;q=0", None), (None, "turtle"), ("*/*", "pdf")])
 def test_nothing_fits_is_406(accept: str | None, override: str | None) -> None:
     with pytest.raises(NotAcceptable):

@@ -70,15 +70,18 @@ FORMAT_IRIS: dict[str, str] = {
 }
 
 
-def negotiate(accept: str | None, offered: Sequence[Format], override: str | None = None) -> Format:
-    """Choose among `offered` (in order of preference): `override` (a `format=` value: short
-    name or media type) wins; else the best match for `accept` by q-value, ties going to the
-    earlier format; no or an empty header means the first. Raises NotAcceptable (406)."""
-    if override:
-        for fmt in offered:
-            if fmt.matches(override):
-                return fmt
-        raise NotAcceptable(f"format {override!r} is not available here; use one of {_names(offered)}")
+def negotiate(accept: str | None, offered: Sequence[Format], override: str | Sequence[str] | None = None) -> Format:
+    """Choose among `offered` (in order of preference): `override` (`format=` values: short
+    names or media types, alternatives tried in order) wins; else the best match for `accept`
+    by q-value, ties going to the earlier format; no or an empty header means the first.
+    Raises NotAcceptable (406)."""
+    overrides = [override] if isinstance(override, str) else [o for o in override or () if o]
+    if overrides:
+        for wanted in overrides:
+            for fmt in offered:
+                if fmt.matches(wanted):
+                    return fmt
+        raise NotAcceptable(f"format {overrides[0]!r} is not available here; use one of {_names(offered)}")
     ranges = _valid_ranges(accept or "")
     if not ranges:
         return offered[0]

@@ -18,7 +18,7 @@ import hashlib
 import sys
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import rdflib.plugins.sparql
 from flask import Blueprint, Response, current_app, request
@@ -53,6 +53,8 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 ASSERTED_ONLY = {"none", "false", "asserted"}
 WITH_CLOSURE = {"", "rl", "owl-rl", "true", "full"}
 CACHE_CONTROL = "public, max-age=300"
+# rdflib's SPARQLStore sends this as default-graph-uri to mean "the service's default graph"
+RDFLIB_DEFAULT = "urn:x-rdflib:default"
 
 bp = Blueprint("sparql", __name__)
 
@@ -67,7 +69,7 @@ class QueryJob:
     named_graphs: tuple[str, ...] | None
     inference: bool
     accept: str | None
-    format: str | None
+    formats: tuple[str, ...]  # format= values, alternatives in order (SPARQLWrapper sends two)
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ def endpoint() -> Response:
     if query is None:
         if request.method == "POST":
             raise BadRequest("no query: send it as the 'query' parameter or as an application/sparql-query body")
-        return service_description(state["kg"], config, params.get("format"))
+        return service_description(state["kg"], config, params.getlist("format"))
     job = QueryJob(
         query=query,
         base=request.base_url,
@@ -95,7 +97,7 @@ def endpoint() -> Response:
         named_graphs=tuple(params.getlist("named-graph-uri")) or None,
         inference=read_inference(params),
         accept=request.headers.get("Accept"),
-        format=_single(params, "format"),
+        formats=tuple(f for f in params.getlist("format") if f),
     )
     etag = _etag(state["kg"].version, job)
     if request.method in ("GET", "HEAD") and request.if_none_match.contains_weak(etag):
@@ -174,7 +176,7 @@ def _etag(version: str, job: QueryJob) -> str:
     """Same dataset version + same request (query, dataset, inference, format) = same bytes."""
     key = "\x00".join(
         [version, job.query, repr(job.default_graphs), repr(job.named_graphs), str(job.inference),
-         job.accept or "", job.format or ""]
+         job.accept or "", *job.formats]
     )
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
@@ -197,11 +199,11 @@ def run_query(kg: KnowledgeGraph, max_results: int, job: QueryJob) -> Answer:
     ctx.prologue = query.prologue
     result = SPARQLResult(evalPart(ctx, main))
     if result.type in ("SELECT", "ASK"):
-        fmt = negotiate(job.accept, RESULT_FORMATS, job.format)
+        fmt = negotiate(job.accept, RESULT_FORMATS, job.formats)
         if result.type == "SELECT":
             result = _bounded(result, max_results)
         return Answer(fmt.content_type, serialize_result(result, fmt))
-    fmt = negotiate(job.accept, GRAPH_FORMATS, job.format)
+    fmt = negotiate(job.accept, GRAPH_FORMATS, job.formats)
     assert result.graph is not None
     if len(result.graph) > max_results:
         raise ResultTooLarge(f"the result has more than {max_results} triples (the limit); make the query more selective")
@@ -258,13 +260,18 @@ def select_dataset(
     our own graphs only (unknown IRIs are empty: nothing is ever fetched).
     """
     source = kg.view(inference)
+    default = list(default) if default is not None else None
+    if default == [RDFLIB_DEFAULT] and named is None:
+        default = None
     if default is None and named is None:
         return source, source
     own = {str(iri) for iri in kg.graphs.values()}
     graph = Graph()
     dataset = Dataset()
     for iri in default or ():
-        if iri in own:
+        if iri == RDFLIB_DEFAULT:
+            graph.addN((s, p, o, graph) for s, p, o in source.triples((None, None, None)))
+        elif iri in own:
             graph += source.get_context(URIRef(iri))
     for iri in named or ():
         if iri in own:
@@ -299,7 +306,7 @@ def forbid_network() -> None:
 # --- service description --------------------------------------------------------------------
 
 
-def service_description(kg: KnowledgeGraph, config: Config, format_override: str | None) -> Response:
+def service_description(kg: KnowledgeGraph, config: Config, format_override: Sequence[str]) -> Response:
     """SPARQL 1.1 Service Description of this endpoint, in the negotiated RDF syntax."""
     fmt = negotiate(request.headers.get("Accept"), GRAPH_FORMATS, format_override)
     graph = describe_service(kg, config, URIRef(request.base_url))

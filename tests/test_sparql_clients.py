@@ -1,0 +1,179 @@
+"""Real clients against a real server: `python -m caspian_kg.serve` (waitress, forked query
+workers) in a subprocess on a free port, queried by SPARQLWrapper, rdflib's SPARQLStore and
+many parallel plain HTTP clients."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from rdflib import OWL, RDF, Graph, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.plugins.stores.sparqlstore import SPARQLStore
+from SPARQLWrapper import CSV, JSON, POST, POSTDIRECTLY, TSV, TURTLE, XML, SPARQLWrapper
+from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
+
+from caspian_kg.store import KnowledgeGraph
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+CLASSES = "PREFIX owl: <http://www.w3.org/2002/07/owl#> SELECT ?c { ?c a owl:Class FILTER isIRI(?c) } ORDER BY ?c"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The base URL of a running server, and the file its stderr goes to."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("server") / "stderr.log"
+    env = {**os.environ, "CASPIAN_KG_ROOT": str(ROOT), "CASPIAN_KG_PORT": str(port),
+           "CASPIAN_KG_HOST": "127.0.0.1", "CASPIAN_KG_WORKERS": "2", "CASPIAN_KG_THREADS": "8"}
+    with open(log, "wb") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "caspian_kg.serve"], env=env, cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=err)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_health(url, proc, log)
+        yield url, log
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _wait_for_health(url: str, proc: subprocess.Popen[bytes], log: Path, limit: float = 120.0) -> None:
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text(errors='replace')[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.2)
+    raise RuntimeError("server did not become healthy")
+
+
+def test_server_reports_what_it_loaded(server: tuple[str, Path], kg: KnowledgeGraph) -> None:
+    url, log = server
+    with urllib.request.urlopen(f"{url}/health") as response:
+        health = json.load(response)
+    assert health["status"] == "ok" and health["triples"] == len(kg.dataset)
+    assert "loaded " in log.read_text() and " inferred) in " in log.read_text()
+
+
+# --- SPARQLWrapper ------------------------------------------------------------------------------
+
+
+def _wrapper(url: str, query: str, fmt: str, method: str | None = None) -> SPARQLWrapper:
+    sw = SPARQLWrapper(f"{url}/sparql")
+    sw.setQuery(query)
+    sw.setReturnFormat(fmt)
+    if method == POSTDIRECTLY:
+        sw.setMethod(POST)
+        sw.setRequestMethod(POSTDIRECTLY)
+    elif method:
+        sw.setMethod(method)
+    return sw
+
+
+@pytest.mark.parametrize("method", [None, POST, POSTDIRECTLY])
+def test_sparqlwrapper_select_json(server: tuple[str, Path], kg: KnowledgeGraph, method: str | None) -> None:
+    result = _wrapper(server[0], CLASSES, JSON, method).query().convert()
+    got = [b["c"]["value"] for b in result["results"]["bindings"]]  # type: ignore[index]
+    expected = sorted(str(c) for c in kg.dataset.subjects(RDF.type, OWL.Class) if isinstance(c, URIRef))
+    assert got == expected
+
+
+def test_sparqlwrapper_other_result_formats(server: tuple[str, Path]) -> None:
+    url = server[0]
+    xml = _wrapper(url, CLASSES, XML).query().convert()
+    assert xml.getElementsByTagName("uri")  # type: ignore[union-attr]
+    csv_text = _wrapper(url, CLASSES, CSV).query().convert().decode()  # type: ignore[union-attr]
+    assert csv_text.splitlines()[0] == "c"
+    tsv_text = _wrapper(url, CLASSES, TSV).query().convert().decode()  # type: ignore[union-attr]
+    assert tsv_text.splitlines()[0] == "?c" and tsv_text.splitlines()[1].startswith("<")
+    ask = _wrapper(url, "ASK { ?s ?p ?o }", JSON).query().convert()
+    assert ask["boolean"] is True  # type: ignore[index]
+
+
+def test_sparqlwrapper_construct_and_dataset(server: tuple[str, Path], kg: KnowledgeGraph) -> None:
+    url = server[0]
+    construct = "PREFIX owl: <http://www.w3.org/2002/07/owl#> CONSTRUCT { ?c a owl:Class } WHERE { ?c a owl:Class }"
+    turtle = _wrapper(url, construct, TURTLE).query().convert()
+    assert len(Graph().parse(data=turtle, format="turtle")) > 0  # type: ignore[arg-type]
+    sw = _wrapper(url, "SELECT DISTINCT ?g { GRAPH ?g { ?s ?p ?o } }", JSON)
+    sw.addNamedGraph(str(kg.ontology_graph))
+    rows = sw.query().convert()["results"]["bindings"]  # type: ignore[index]
+    assert [r["g"]["value"] for r in rows] == [str(kg.ontology_graph)]
+
+
+def test_sparqlwrapper_sees_bad_queries_as_bad(server: tuple[str, Path]) -> None:
+    with pytest.raises(QueryBadFormed):
+        _wrapper(server[0], "SELECT * WHERE {", JSON).query()
+
+
+# --- rdflib SPARQLStore ---------------------------------------------------------------------------
+
+
+def test_rdflib_sparqlstore(server: tuple[str, Path], kg: KnowledgeGraph) -> None:
+    store = SPARQLStore(f"{server[0]}/sparql")
+    union = Graph(store=store, identifier=DATASET_DEFAULT_GRAPH_ID)
+    assert union.query("ASK { ?s ?p ?o }").askAnswer is True
+    classes = {row[0] for row in union.query(CLASSES)}  # type: ignore[index]
+    assert classes == {c for c in kg.dataset.subjects(RDF.type, OWL.Class) if isinstance(c, URIRef)}
+    some_class = sorted(classes)[0]
+    assert (some_class, RDF.type, OWL.Class) in set(union.triples((some_class, RDF.type, None)))
+    # a Graph over one named graph: SPARQLStore sends it as default-graph-uri
+    ontology = Graph(store=store, identifier=kg.ontology_graph)
+    assert len(ontology) == len(kg.dataset.get_context(kg.ontology_graph))
+    store.close()
+
+
+# --- many clients at once --------------------------------------------------------------------------
+
+
+def _fetch(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def test_many_parallel_clients_get_identical_answers(server: tuple[str, Path]) -> None:
+    base = f"{server[0]}/sparql?"
+    queries = [
+        base + urllib.parse.urlencode({"query": CLASSES}),
+        base + urllib.parse.urlencode({"query": "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }", "format": "csv"}),
+        base + urllib.parse.urlencode({"query": "ASK { ?s ?p ?o }", "inference": "none"}),
+    ]
+    reference = {q: _fetch(q) for q in queries}
+    assert all(status == 200 for status, _ in reference.values())
+    jobs = [queries[i % len(queries)] for i in range(16 * 10)]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(_fetch, jobs))
+    assert [status for status, _ in answers] == [200] * len(jobs)
+    assert all(body == reference[q][1] for q, (_, body) in zip(jobs, answers))
