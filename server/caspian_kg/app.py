@@ -8,12 +8,14 @@ read it through `current_app.extensions["caspian_kg"]`.
 from __future__ import annotations
 
 import atexit
+import importlib
+import importlib.util
 import logging
 import time
 from functools import partial
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Blueprint, Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -59,6 +61,8 @@ def create_app(config: Config | None = None, kg: KnowledgeGraph | None = None) -
     atexit.register(pool.close)
     app.extensions["caspian_kg"] = {"kg": kg, "config": config, "pool": pool}
     app.register_blueprint(sparql.bp)
+    for blueprint in _sibling_blueprints():
+        app.register_blueprint(blueprint)
     app.add_url_rule("/health", "health", health)
     app.register_error_handler(CaspianError, _caspian_error)
     app.register_error_handler(Exception, _generic_error)
@@ -66,6 +70,23 @@ def create_app(config: Config | None = None, kg: KnowledgeGraph | None = None) -
     app.after_request(_cors)
     app.after_request(_access_log)
     return app
+
+
+# web modules colleagues own; each is registered when present and defines a `bp` Blueprint
+BLUEPRINT_MODULES = ("linked_data", "saved")
+
+
+def _sibling_blueprints() -> list[Blueprint]:
+    """Blueprints of the other web modules. A missing module is skipped (it may not exist yet in
+    a partial checkout); one that exists but fails to import fails the app, loudly."""
+    found = []
+    for name in BLUEPRINT_MODULES:
+        if importlib.util.find_spec(f"{__package__}.{name}") is None:
+            continue
+        blueprint = getattr(importlib.import_module(f"{__package__}.{name}"), "bp", None)
+        if isinstance(blueprint, Blueprint):
+            found.append(blueprint)
+    return found
 
 
 def health() -> Response:
