@@ -1,0 +1,77 @@
+"""The HTML pages: resource pages show evidence passages, memberships, inferred marks; the
+ontology page documents the axioms."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+from flask.testing import FlaskClient
+from rdflib import URIRef
+
+from caspian_kg.config import DEFAULT_BASE, Config
+from caspian_kg.store import KnowledgeGraph
+
+from ld_helpers import make_app
+
+EVIDENCE = URIRef(DEFAULT_BASE + "ontology#evidence")
+
+
+@pytest.fixture(scope="module")
+def client(config: Config, kg: KnowledgeGraph) -> FlaskClient:
+    return make_app(config, kg).test_client()
+
+
+def page(client: FlaskClient, path: str) -> str:
+    response = client.get(path, headers={"Accept": "text/html"}, follow_redirects=True)
+    assert response.status_code == 200 and response.mimetype == "text/html", path
+    return html.unescape(response.data.decode("utf-8"))
+
+
+def test_every_evidence_passage_shows_on_its_nodes_page(client: FlaskClient, kg: KnowledgeGraph) -> None:
+    nodes = sorted(set(kg.asserted.subjects(EVIDENCE, None)), key=str)
+    assert len(nodes) > 50
+    for node in nodes:
+        text = page(client, "/" + str(node)[len(DEFAULT_BASE):])
+        for passage in kg.asserted.objects(node, EVIDENCE):
+            assert str(passage) in text, (node, passage)
+
+
+def test_state_page_shows_memberships_events_and_their_evidence(client: FlaskClient) -> None:
+    text = page(client, "/id/state/kazakhstan")
+    assert "<h1>Kazakhstan</h1>" in text
+    assert 'id="memberships"' in text and 'id="events"' in text
+    assert "Since 2020, Kazakhstan has chaired CICA." in text  # the chair membership's evidence
+    assert "since <span" in text or "since 2020" in text.replace("\n", " ") or "2020" in text
+    assert "inferred (OWL 2 RL)" in text and 'class="inferred"' in text  # org:memberOf etc.
+    assert "Source article: Azerbaijan and Central Asia (untitled)" in text
+    assert 'href="/id/org/cica"' in text  # linked labels dereference on this server
+
+
+def test_person_page_shows_quotations(client: FlaskClient, kg: KnowledgeGraph) -> None:
+    text = page(client, "/id/person/ilham-aliyev")
+    assert 'id="quotations"' in text
+    assert "Today we note with satisfaction how this Declaration is being implemented." in text
+
+
+def test_asserted_only_page_has_no_inferred_rows(client: FlaskClient) -> None:
+    text = page(client, "/id/state/kazakhstan.html?inference=none")
+    assert 'class="inferred"' not in text and "asserted statements only" in text
+
+
+def test_pages_use_no_external_assets(client: FlaskClient) -> None:
+    for path in ("/id/state/azerbaijan.html", "/ontology.html", "/void.html"):
+        text = page(client, path)
+        assert "<script" not in text and "//fonts." not in text
+        assert '<link rel="stylesheet" href="/ld-static/ld.css">' in text
+    assert client.get("/ld-static/ld.css").status_code == 200
+
+
+def test_ontology_page_documents_axioms(client: FlaskClient) -> None:
+    text = page(client, "/ontology")
+    for anchor in ('id="State"', 'id="memberOf"' if 'id="memberOf"' in text else 'id="org:memberOf"', 'id="chairOf"'):
+        assert anchor in text
+    assert "property chain" in text and "inverse of" in text and "disjoint with" in text
+    assert "domain" in text and "range" in text and "sub-class of" in text and "sub-property of" in text
+    assert "role value member" in text  # the restriction behind ck:FullMembership
+    assert "Transitive containment between places" in text  # comments shown

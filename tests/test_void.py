@@ -1,0 +1,64 @@
+"""VoID/DCAT at /.well-known/void: conneg like every IRI, statistics that match the graph."""
+
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+from rdflib import RDF, Graph, Literal, Namespace, URIRef
+from rdflib.compare import isomorphic
+
+
+from caspian_kg.config import DEFAULT_BASE, Config
+from caspian_kg.store import KnowledgeGraph
+
+from ld_helpers import PARSERS, RDF_EXTENSIONS, make_app
+
+VOID = Namespace("http://rdfs.org/ns/void#")
+DCAT = Namespace("http://www.w3.org/ns/dcat#")
+DATASET = URIRef(DEFAULT_BASE + "void#dataset")
+
+
+@pytest.fixture(scope="module")
+def client(config: Config, kg: KnowledgeGraph) -> FlaskClient:
+    return make_app(config, kg).test_client()
+
+
+@pytest.fixture(scope="module")
+def void(client: FlaskClient) -> Graph:
+    return Graph().parse(data=client.get("/void.ttl").data, format="turtle")
+
+
+def test_well_known_void_negotiates(client: FlaskClient, void: Graph) -> None:
+    for media_type, extension in RDF_EXTENSIONS.items():
+        response = client.get("/.well-known/void", headers={"Accept": media_type})
+        assert response.status_code == 303 and response.headers["Location"] == f"/void.{extension}"
+        assert response.headers["Vary"] == "Accept"
+        parsed = Graph().parse(data=client.get(response.headers["Location"]).data, format=PARSERS[extension])
+        assert isomorphic(parsed, void)
+    html = client.get("/.well-known/void", headers={"Accept": "text/html"}, follow_redirects=True)
+    assert html.status_code == 200 and b"Named graphs" in html.data
+
+
+def test_statistics_match_the_graph(void: Graph, kg: KnowledgeGraph) -> None:
+    assert (DATASET, RDF.type, VOID.Dataset) in void and (DATASET, RDF.type, DCAT.Dataset) in void
+    per_graph = {iri: len(kg.dataset.graph(iri)) for iri in kg.graphs.values()}
+    assert void.value(DATASET, VOID.triples) == Literal(sum(per_graph.values()))
+    assert set(void.objects(DATASET, VOID.subset)) == set(kg.graphs.values())
+    for iri, n in per_graph.items():
+        assert int(void.value(iri, VOID.triples)) == n  # type: ignore[arg-type]
+    for figure in (VOID.entities, VOID.classes, VOID.properties, VOID.distinctSubjects):
+        assert int(void.value(DATASET, figure)) > 0  # type: ignore[arg-type]
+    states = [p for p in void.objects(DATASET, VOID.classPartition)
+              if void.value(p, VOID["class"]) == URIRef(DEFAULT_BASE + "ontology#State")]
+    assert states and int(void.value(states[0], VOID.entities)) > 30  # type: ignore[arg-type]
+
+
+def test_links_resolve_on_this_server(void: Graph, client: FlaskClient) -> None:
+    """Dumps, the endpoint and the root resource are canonical IRIs that this server answers."""
+    links = list(void.objects(DATASET, VOID.dataDump)) + list(void.objects(None, DCAT.downloadURL))
+    links += [void.value(DATASET, VOID.rootResource), void.value(DATASET, VOID.vocabulary)]
+    for link in links:
+        if str(link).startswith(DEFAULT_BASE + "id/") or str(link).startswith(DEFAULT_BASE + "export/"):
+            response = client.get("/" + str(link)[len(DEFAULT_BASE):], headers={"Accept": "text/turtle"})
+            assert response.status_code in (200, 303), link
+    assert len(list(void.objects(DATASET, VOID.dataDump))) == 6
