@@ -14,9 +14,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from rdflib import OWL, RDF, Graph, URIRef
@@ -39,11 +39,10 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """The base URL of a running server, and the file its stderr goes to."""
+def _start_server(tmp: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
+    """`python -m caspian_kg.serve` on a free port, once /health answers."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("server") / "stderr.log"
+    log = tmp / "stderr.log"
     env = {**os.environ, "CASPIAN_KG_ROOT": str(ROOT), "CASPIAN_KG_PORT": str(port),
            "CASPIAN_KG_HOST": "127.0.0.1", "CASPIAN_KG_WORKERS": "2", "CASPIAN_KG_THREADS": "8"}
     with open(log, "wb") as err:
@@ -52,14 +51,27 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_for_health(url, proc, log)
-        yield url, log
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    except BaseException:
+        _stop(proc, signal.SIGKILL)
+        raise
+    return proc, url, log
+
+
+def _stop(proc: subprocess.Popen[bytes], how: signal.Signals = signal.SIGINT) -> None:
+    proc.send_signal(how)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The base URL of a running server, and the file its stderr goes to."""
+    proc, url, log = _start_server(tmp_path_factory.mktemp("server"))
+    yield url, log
+    _stop(proc)
 
 
 def _wait_for_health(url: str, proc: subprocess.Popen[bytes], log: Path, limit: float = 120.0) -> None:
@@ -144,7 +156,7 @@ def test_rdflib_sparqlstore(server: tuple[str, Path], kg: KnowledgeGraph) -> Non
     assert union.query("ASK { ?s ?p ?o }").askAnswer is True
     classes = {row[0] for row in union.query(CLASSES)}  # type: ignore[index]
     assert classes == {c for c in kg.dataset.subjects(RDF.type, OWL.Class) if isinstance(c, URIRef)}
-    some_class = sorted(classes)[0]
+    some_class = min(classes)
     assert (some_class, RDF.type, OWL.Class) in set(union.triples((some_class, RDF.type, None)))
     # a Graph over one named graph: SPARQLStore sends it as default-graph-uri
     ontology = Graph(store=store, identifier=kg.ontology_graph)
@@ -177,3 +189,30 @@ def test_many_parallel_clients_get_identical_answers(server: tuple[str, Path]) -
         answers = list(pool.map(_fetch, jobs))
     assert [status for status, _ in answers] == [200] * len(jobs)
     assert all(body == reference[q][1] for q, (_, body) in zip(jobs, answers))
+
+
+# --- shutdown ----------------------------------------------------------------------------------
+
+
+def _children(pid: int) -> set[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return {int(p) for p in path.read_text().split()} if path.exists() else set()
+
+
+def _running(pid: int) -> bool:
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_sigterm_stops_server_and_its_workers(tmp_path: Path) -> None:
+    proc, url, _ = _start_server(tmp_path)
+    assert _fetch(f"{url}/sparql?query=ASK%7B%7D")[0] == 200  # the workers exist and work
+    workers = _children(proc.pid)
+    assert len(workers) >= 2
+    _stop(proc, signal.SIGTERM)
+    assert proc.returncode == 0
+    end = time.monotonic() + 10
+    while any(_running(pid) for pid in workers) and time.monotonic() < end:
+        time.sleep(0.1)
+    assert not any(_running(pid) for pid in workers)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Iterator
+from collections.abc import Iterator
 from urllib.parse import urlencode
 from xml.etree import ElementTree
 

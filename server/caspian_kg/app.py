@@ -27,6 +27,7 @@ from .workers import WorkerPool, one_line
 access_log = logging.getLogger("caspian_kg.access")
 log = logging.getLogger(__name__)
 
+MAX_LOGGED_PATH = 1000  # queries in URLs can be long; the log keeps their start
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Expose-Headers": "ETag, Content-Type, Content-Length, Vary",
@@ -166,7 +167,7 @@ def _access_log(response: Response) -> Response:
         '%s "%s %s %s" %s %s %.3fs "%s"',
         request.remote_addr or "-",
         request.method,
-        request.full_path.rstrip("?") if request.query_string else request.path,
+        (request.full_path if request.query_string else request.path)[:MAX_LOGGED_PATH],
         request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
         response.status_code,
         response.calculate_content_length() or "-",

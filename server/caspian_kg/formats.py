@@ -9,8 +9,8 @@ rdflib has no SPARQL TSV writer, so `serialize_tsv()` implements the SPARQL 1.1 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import mimeparse
 from rdflib import XSD, BNode, Dataset, Graph, Literal, URIRef

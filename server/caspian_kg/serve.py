@@ -9,6 +9,7 @@ environment.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import time
 
@@ -42,10 +43,15 @@ def run(config: Config) -> None:
         file=sys.stderr,
         flush=True,
     )
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` / service managers: shut down like Ctrl-C
     try:
         waitress.serve(app, host=config.host, port=config.port, threads=config.threads, ident="caspian-kg")
     finally:
         pool.close()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

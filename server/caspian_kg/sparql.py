@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import rdflib.plugins.sparql
 from flask import Blueprint, Response, current_app, request
@@ -173,9 +174,9 @@ def _single(params: MultiDict[str, str], name: str) -> str | None:
 
 
 def _etag(version: str, job: QueryJob) -> str:
-    """Same dataset version + same request (query, dataset, inference, format) = same bytes."""
+    """Same dataset version + same request (query, base, dataset, inference, format) = same bytes."""
     key = "\x00".join(
-        [version, job.query, repr(job.default_graphs), repr(job.named_graphs), str(job.inference),
+        [version, job.query, job.base, repr(job.default_graphs), repr(job.named_graphs), str(job.inference),
          job.accept or "", *job.formats]
     )
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
@@ -222,7 +223,7 @@ def parse_query(text: str, base: str | None = None) -> Query:
         raise BadRequest(f"SPARQL syntax error: {one_line(str(exc))}") from None
     except RecursionError:
         raise BadRequest("the query is nested too deeply") from None
-    except Exception as exc:  # rdflib reports unknown prefixes etc. as bare Exceptions
+    except Exception as exc:  # noqa: BLE001 - rdflib reports unknown prefixes etc. as bare Exceptions
         raise BadRequest(f"invalid query: {one_line(str(exc))}") from None
     if uses_service(query.algebra):
         raise BadRequest("SERVICE (federated query) is not allowed on this endpoint")
@@ -232,7 +233,7 @@ def parse_query(text: str, base: str | None = None) -> Query:
 def _is_update(text: str) -> bool:
     try:
         parseUpdate(text)
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure means "not an update"
         return False
     return True
 
@@ -313,7 +314,7 @@ def service_description(kg: KnowledgeGraph, config: Config, format_override: Seq
     response = Response(serialize_graph(graph, fmt), content_type=fmt.content_type)
     response.set_etag(hashlib.sha256(f"{kg.version} {request.base_url} {fmt.name}".encode()).hexdigest()[:32], weak=True)
     response.headers["Cache-Control"] = CACHE_CONTROL
-    return response.make_conditional(request)
+    return response.make_conditional(request)  # type: ignore[return-value]
 
 
 def describe_service(kg: KnowledgeGraph, config: Config, endpoint_iri: URIRef) -> Graph:

@@ -16,10 +16,11 @@ import os
 import queue
 import signal
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from typing import Any, Callable
+from typing import Any
 
 from . import errors
 from .errors import CaspianError, QueryTimeout
@@ -186,7 +187,7 @@ def _child_main(
             outcome: tuple[Any, ...] = ("ok", handler(job))
         except CaspianError as exc:
             outcome = ("error", type(exc).__name__, exc.status, exc.message)
-        except Exception as exc:  # a bug or an rdflib failure: one line, never a traceback
+        except Exception as exc:  # noqa: BLE001 - a bug or an rdflib failure: one line, never a traceback
             outcome = ("error", "CaspianError", 500, one_line(f"query failed: {type(exc).__name__}: {exc}"))
         try:
             conn.send(outcome)
