@@ -43,7 +43,10 @@ def run(config: Config) -> None:
         file=sys.stderr,
         flush=True,
     )
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill` / service managers: shut down like Ctrl-C
+    # Ctrl-C, `kill` and service managers all shut down cleanly (workers included), even when
+    # the process was started in the background by a shell that set SIGINT to "ignore"
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
     try:
         waitress.serve(app, host=config.host, port=config.port, threads=config.threads, ident="caspian-kg")
     finally:
