@@ -225,7 +225,7 @@ def _run_arguments(tokens: Sequence[str]) -> tuple[dict[str, str], str, bool]:
 
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
-    from .saved import QueryLibrary, execute
+    from .saved import QueryLibrary, check_names, execute
 
     library = QueryLibrary.load(config)
     if args.list or not args.name:
@@ -240,6 +240,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
         return 0
     query = library.get(args.name)
     values, fmt, inference = _run_arguments(args.params)
+    check_names(query, values)  # before the seconds of loading
     kg = _load(config)
     result = execute(kg, query, library.bind(kg, query, values), inference=inference)
     if result.type in ("CONSTRUCT", "DESCRIBE"):
