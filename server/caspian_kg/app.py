@@ -74,7 +74,7 @@ def create_app(config: Config | None = None, kg: KnowledgeGraph | None = None) -
 
 
 # web modules colleagues own; each is registered when present and defines a `bp` Blueprint
-BLUEPRINT_MODULES = ("linked_data", "saved_views")
+BLUEPRINT_MODULES = ("linked_data", "saved_views", "ui")
 
 
 def _sibling_blueprints() -> list[Blueprint]:

@@ -1,0 +1,76 @@
+// caspian-kg: progressive enhancement only; every page works without this file.
+// Query editor: Ctrl/Cmd+Enter runs, examples load into the editor, result tables sort in place.
+// Membership chart: a filter box highlights matching tiles.
+(function () {
+  "use strict";
+
+  var form = document.getElementById("editor");
+  var area = document.getElementById("sparql");
+  if (form && area) {
+    area.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+      }
+    });
+  }
+
+  // examples: picking one fills the editor (the button still loads and runs it)
+  var select = document.getElementById("example");
+  var texts = document.getElementById("example-texts");
+  if (select && texts && area) {
+    var all = JSON.parse(texts.textContent);
+    select.addEventListener("change", function () {
+      area.value = all[select.selectedIndex - 1];  // option 0 is the "Choose…" prompt
+      area.focus();
+    });
+  }
+
+  // sortable tables: the header links sort on the server; here they sort in place
+  function cellKey(cell) {
+    var text = (cell.querySelector("a") || cell).textContent.trim();
+    var number = Number(text);
+    return { empty: cell.querySelector(".none") !== null, number: text !== "" && !isNaN(number) ? number : null, text: text.toLowerCase() };
+  }
+  function compare(a, b) {
+    if (a.empty !== b.empty) { return a.empty ? 1 : -1; }
+    if (a.number !== null && b.number !== null) { return a.number - b.number; }
+    return a.text < b.text ? -1 : a.text > b.text ? 1 : 0;
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("table.sortable"), function (table) {
+    var headers = table.querySelectorAll("thead th");
+    Array.prototype.forEach.call(headers, function (th, column) {
+      var link = th.querySelector("a.sort");
+      if (!link) { return; }
+      link.setAttribute("role", "button");
+      link.addEventListener("click", function (event) {
+        event.preventDefault();
+        var descending = th.getAttribute("aria-sort") === "ascending";
+        Array.prototype.forEach.call(headers, function (h) { h.removeAttribute("aria-sort"); });
+        th.setAttribute("aria-sort", descending ? "descending" : "ascending");
+        var body = table.tBodies[0];
+        var rows = Array.prototype.slice.call(body.rows).map(function (row) {
+          return { row: row, key: cellKey(row.cells[column]) };
+        });
+        rows.sort(function (a, b) {
+          if (a.key.empty || b.key.empty) { return compare(a.key, b.key); }
+          return descending ? compare(b.key, a.key) : compare(a.key, b.key);
+        });
+        rows.forEach(function (r) { body.appendChild(r.row); });
+      });
+    });
+  });
+
+  // membership chart: highlight tiles whose name matches
+  var filter = document.getElementById("tile-filter");
+  if (filter) {
+    filter.parentNode.hidden = false;
+    filter.addEventListener("input", function () {
+      var wanted = filter.value.trim().toLowerCase();
+      Array.prototype.forEach.call(document.querySelectorAll("svg.membership a.tile"), function (tile) {
+        var name = tile.querySelector("title").textContent.toLowerCase();
+        tile.classList.toggle("dim", wanted !== "" && name.indexOf(wanted) === -1);
+      });
+    });
+  }
+})();

@@ -1,0 +1,260 @@
+"""End to end in a real browser: the server as it is deployed (`python -m caspian_kg.serve`), driven
+by headless Chromium through Playwright. Debian's /usr/bin/chromium is used (Playwright never
+downloads a browser here); `bash tests/setup.sh` installs it.
+
+Each test leaves a full-page screenshot in test-output/screenshots/ and checks it is a real
+picture (not blank), so a broken stylesheet or an empty page shows up as a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = ROOT / "test-output" / "screenshots"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+QUERY = """PREFIX org: <http://www.w3.org/ns/org#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX orgn: <https://w3id.org/caspian-kg/id/org/>
+SELECT ?member ?label WHERE {
+  orgn:cica org:hasMember ?member . ?member rdfs:label ?label .
+}"""
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: bash tests/setup.sh")
+if not os.access(CHROMIUM, os.X_OK):
+    pytest.skip(f"{CHROMIUM} is missing: bash tests/setup.sh installs it", allow_module_level=True)
+
+
+# --- the server and the browser ---------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`python -m caspian_kg.serve` on a free port, once /health answers; stopped with SIGINT."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("ui-server") / "stderr.log"
+    env = {**os.environ, "CASPIAN_KG_ROOT": str(ROOT), "CASPIAN_KG_PORT": str(port),
+           "CASPIAN_KG_HOST": "127.0.0.1", "CASPIAN_KG_WORKERS": "1", "CASPIAN_KG_THREADS": "4"}
+    with open(log, "wb") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "caspian_kg.serve"], env=env, cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=err)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited: {log.read_text(errors='replace')[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def page(browser: Any, server: str) -> Iterator[Any]:
+    """A fresh page that fails the test on a script error or any request leaving the server."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=server)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
+    # a failed query's page is answered with 400 on purpose; Chromium logs that as an error
+    expected = "Failed to load resource: the server responded with a status of 400"
+    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}")
+            if msg.type == "error" and not msg.text.startswith(expected) else None)
+
+    def guard(route: Any) -> None:
+        if urlsplit(route.request.url).netloc != urlsplit(server).netloc:
+            problems.append(f"external request: {route.request.url}")
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/*", guard)
+    yield page
+    context.close()
+    assert problems == []
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """A full-page PNG in test-output/screenshots/, checked to be a real picture."""
+    from PIL import Image
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    with Image.open(path) as image:
+        width, height = image.size
+        colours = image.convert("RGB").getcolors(maxcolors=1 << 20) or []
+    assert width >= 300 and height >= 300, (name, image.size)
+    assert len(colours) > 30, f"{name}.png looks blank ({len(colours)} colours)"
+    return path
+
+
+# --- the pages ----------------------------------------------------------------------------------
+
+
+def test_home_then_search_is_accent_insensitive(page: Any) -> None:
+    page.goto("/")
+    assert page.locator("h1").first.inner_text() == "Azerbaijan and Central Asia, as linked data"
+    assert page.get_by_role("navigation", name="Main").get_by_role("link", name="Timeline").is_visible()
+    assert page.locator(".figures").inner_text().count("states") >= 1
+    assert page.locator(".gallery li").count() >= 10
+    screenshot(page, "home")
+    page.get_by_label("Find a state, organisation, person, event or place").fill("turkiye")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search?q=turkiye")
+    first = page.locator("ol.results-list li a").first
+    assert first.inner_text() == "Türkiye"
+    screenshot(page, "search")
+    first.click()
+    page.wait_for_url("**/id/state/turkiye.html")
+    assert page.locator("h1").inner_text() == "Türkiye"
+
+
+def test_query_editor_runs_with_ctrl_enter_sorts_and_links(page: Any, server: str) -> None:
+    page.goto("/query")
+    editor = page.get_by_label("SPARQL query")
+    assert "PREFIX ck:" in editor.input_value()  # prefixes are pre-filled
+    editor.fill("")
+    editor.type(QUERY, delay=0)
+    editor.press("Control+Enter")
+    page.wait_for_url("**/query?query=*")
+    assert "query=PREFIX" in page.url  # the run has its own, shareable URL
+    rows = page.locator("#results-table tbody tr")
+    assert rows.count() == 28
+    labels = lambda: [t.removesuffix(" @en") for t in
+                      page.locator("#results-table tbody tr td:nth-child(2)").all_inner_texts()]
+    header = page.locator("#results-table th").nth(1)
+    header.get_by_role("button").click()
+    assert header.get_attribute("aria-sort") == "ascending"
+    assert labels() == sorted(labels(), key=str.casefold) and labels()[0] == "Afghanistan"
+    header.get_by_role("button").click()
+    assert header.get_attribute("aria-sort") == "descending" and labels()[0] == "Vietnam"
+    downloads = page.locator(".downloads a")
+    assert downloads.all_inner_texts() == ["json", "xml", "csv", "tsv"]
+    assert downloads.first.get_attribute("href").startswith("/sparql?query=")
+    screenshot(page, "query")
+    page.locator("#results-table tbody tr").first.locator("a").first.click()
+    page.wait_for_url("**/id/state/vietnam.html")
+    assert page.locator("h1").inner_text() == "Vietnam"
+    assert page.locator("main section#memberships").is_visible()
+    screenshot(page, "resource")
+
+
+def test_query_error_is_shown_in_place(page: Any) -> None:
+    page.goto("/query")
+    page.get_by_label("SPARQL query").fill("SELECT ?x WHERE { ?x ?y }")
+    page.get_by_label("SPARQL query").press("Control+Enter")
+    page.wait_for_url("**/query?query=*")
+    alert = page.get_by_role("alert")
+    assert "syntax error" in alert.inner_text().lower()
+    assert page.get_by_label("SPARQL query").input_value() == "SELECT ?x WHERE { ?x ?y }"  # kept to fix
+
+
+def test_example_loads_into_the_editor(page: Any) -> None:
+    page.goto("/query")
+    page.get_by_label("Start from a saved query").select_option("org-observers")
+    assert "ck:observerIn" in page.get_by_label("SPARQL query").input_value() or \
+        "observer" in page.get_by_label("SPARQL query").input_value()
+    page.get_by_role("button", name="Run query").click()
+    page.wait_for_url("**/query?query=*")
+    assert page.locator("#results-table tbody tr").count() == 15
+
+
+def test_timeline(page: Any) -> None:
+    page.goto("/timeline")
+    svg = page.locator("svg.timeline")
+    assert svg.is_visible()
+    assert svg.locator("a.mark").count() == 8  # 7 dated + 1 whose year is not stated
+    assert "Year not stated" in svg.text_content()
+    assert page.locator("#undated").is_visible()
+    box = svg.bounding_box()
+    assert box["width"] > 600 and box["height"] > 200
+    screenshot(page, "timeline")
+    svg.locator("a.mark").first.click()
+    page.wait_for_url("**/id/event/cica-initiative-1992.html")
+
+
+def test_cica_membership_chart(page: Any) -> None:
+    page.goto("/chart/cica")
+    svg = page.locator("svg.membership")
+    assert svg.is_visible()
+    assert svg.locator("a.tile").count() == 1 + 28 + 10 + 5
+    text = svg.text_content()
+    assert "Members (28)" in text and "Observer states (10)" in text and "Observer organisations (5)" in text
+    assert "Kazakhstan · since 2020" in text
+    screenshot(page, "chart-cica")
+    page.get_by_label("Highlight").fill("kaz")  # the progressive-enhancement filter
+    assert svg.locator("a.tile.dim").count() == 44 - 2  # Kazakhstan as chair and as member stay
+
+
+def test_keyboard_and_small_screen(browser: Any, server: str) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, base_url=server)
+    page = context.new_page()
+    page.goto("/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "content"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1  # no sideways scrolling
+    screenshot(page, "home-mobile")
+    context.close()
+
+
+def test_everything_works_without_javascript(browser: Any, server: str) -> None:
+    context = browser.new_context(java_script_enabled=False, base_url=server)
+    page = context.new_page()
+    page.goto("/query")
+    page.get_by_label("SPARQL query").fill(QUERY)
+    page.get_by_role("button", name="Run query").click()
+    page.wait_for_url("**/query?query=*")
+    assert page.locator("#results-table tbody tr").count() == 28
+    page.locator("#results-table th a").nth(1).click()  # sorting falls back to the server
+    page.wait_for_url("**sort=label*")
+    assert page.locator("#results-table tbody tr td:nth-child(2)").first.inner_text() == "Afghanistan @en"
+    page.goto("/chart/cica")
+    assert page.locator("svg.membership a.tile").count() == 44
+    assert not page.get_by_label("Highlight").is_visible()  # the filter needs the script
+    context.close()
