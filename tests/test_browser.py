@@ -191,6 +191,9 @@ def test_query_error_is_shown_in_place(page: Any) -> None:
     alert = page.get_by_role("alert")
     assert "syntax error" in alert.inner_text().lower()
     assert page.get_by_label("SPARQL query").input_value() == "SELECT ?x WHERE { ?x ?y }"  # kept to fix
+    caret = page.evaluate("[document.activeElement.id, document.activeElement.selectionStart]")
+    assert caret == ["sparql", 18]  # the caret waits where the parser stopped (line 1, col 19)
+    screenshot(page, "query-error")
 
 
 def test_example_loads_into_the_editor(page: Any) -> None:

@@ -382,8 +382,8 @@ def timeline_data(kg: KnowledgeGraph) -> dict[str, Any]:
 
 @bp.get("/timeline")
 def timeline() -> Response:
-    data = cached("timeline", timeline_data)
-    # the links inside the SVG carry script_root, so the picture is cached per mount point
+    # links carry script_root, so what is cached is cached per mount point
+    data = cached(f"timeline{request.script_root}", timeline_data)
     svg = cached(f"timeline-svg{request.script_root}", lambda kg: timeline_svg(data["events"]))
     return _html("timeline.html", svg=svg, **data)
 
@@ -468,7 +468,7 @@ def chart_svg(slug: str) -> Response:
 
 @bp.get("/timeline.svg")
 def timeline_svg_document() -> Response:
-    data = cached("timeline", timeline_data)
+    data = cached(f"timeline{request.script_root}", timeline_data)
     return Response('<?xml version="1.0" encoding="utf-8"?>\n' + timeline_svg(data["events"]),
                     content_type="image/svg+xml; charset=utf-8")
 

@@ -15,6 +15,16 @@
     });
   }
 
+  // a syntax error names its line and column: put the caret there
+  var message = document.querySelector("#results .error .message");
+  var where = message && /line:(\d+), col:(\d+)/.exec(message.textContent);
+  if (where && area) {
+    var lines = area.value.split("\n").slice(0, Number(where[1]) - 1);
+    var offset = lines.reduce(function (n, line) { return n + line.length + 1; }, 0) + Number(where[2]) - 1;
+    area.focus();
+    area.setSelectionRange(offset, offset);
+  }
+
   // examples: picking one fills the editor (the button still loads and runs it)
   var select = document.getElementById("example");
   var texts = document.getElementById("example-texts");
