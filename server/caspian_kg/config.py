@@ -45,6 +45,13 @@ class Config:
     workers: int = field(default_factory=lambda: _env_int("CASPIAN_KG_WORKERS", 2))
     threads: int = field(default_factory=lambda: _env_int("CASPIAN_KG_THREADS", 8))
     validate: bool = True
+    # where the graph lives: "memory" (rdflib, the default), a directory (Oxigraph on disk,
+    # reopened without reloading), or an http(s) URL of a SPARQL 1.1 engine (see backends.py)
+    store: str = field(default_factory=lambda: os.environ.get("CASPIAN_KG_STORE", "memory"))
+    # OWL 2 RL engine: "auto" (owlrl up to reasoner_threshold asserted triples, then fastreason),
+    # "owlrl" or "fast"; owlrl costs ~0.5 ms per triple, the compiled engine ~100x less
+    reasoner: str = field(default_factory=lambda: os.environ.get("CASPIAN_KG_REASONER", "auto"))
+    reasoner_threshold: int = field(default_factory=lambda: _env_int("CASPIAN_KG_REASONER_THRESHOLD", 5_000))
 
     @property
     def ontology_dir(self) -> Path:

@@ -37,6 +37,8 @@ class KnowledgeGraph:
     version: str  # changes whenever a file or the package changes; used for ETags
     timings: dict[str, float] = field(default_factory=dict)
     inconsistencies: list[str] = field(default_factory=list)
+    reasoner: str = "owlrl"  # the OWL 2 RL engine that computed the closure ("owlrl" or "fast")
+    backend: object = None  # backends.Backend for native (Oxigraph / remote) stores; None: rdflib in memory
 
     @property
     def inferred_graph(self) -> URIRef:
@@ -123,9 +125,10 @@ def load(config: Config, *, validate: bool | None = None, reason: bool = True) -
     Raises LoadError (a file is broken) or ValidationError (shapes or axioms violated) and then
     returns nothing: callers never see a partial graph.
     """
-    from .reasoning import compute_closure
-    from .validation import validate as shacl_validate
+    if config.store != "memory":
+        from .backends import load_backend
 
+        return load_backend(config, validate=validate, reason=reason)
     started = time.perf_counter()
     parsed: list[tuple[str, Path, Graph]] = []
     for name, path in data_files(config):
@@ -148,9 +151,10 @@ def load(config: Config, *, validate: bool | None = None, reason: bool = True) -
     timings = {"load": time.perf_counter() - started}
 
     inconsistencies: list[str] = []
+    engine = choose_reasoner(config, len(asserted))
     if reason:
         t0 = time.perf_counter()
-        inconsistencies = compute_closure(dataset, graphs["inferred"])
+        inconsistencies = closure_function(engine)(dataset, graphs["inferred"])
         timings["closure"] = time.perf_counter() - t0
 
     kg = KnowledgeGraph(
@@ -162,7 +166,34 @@ def load(config: Config, *, validate: bool | None = None, reason: bool = True) -
         version=dataset_version([p for _, p, _ in parsed]),
         timings=timings,
         inconsistencies=inconsistencies,
+        reasoner=engine,
     )
+    return finish_load(kg, config, validate)
+
+
+def choose_reasoner(config: Config, asserted_triples: int) -> str:
+    """"owlrl" (the reference) for small graphs, "fast" (fastreason) above the threshold."""
+    if config.reasoner in ("owlrl", "fast"):
+        return config.reasoner
+    return "fast" if asserted_triples > config.reasoner_threshold else "owlrl"
+
+
+def closure_function(engine: str):  # type: ignore[no-untyped-def]
+    """reasoning.compute_closure or fastreason.compute_closure: same contract."""
+    if engine == "fast":
+        from .fastreason import compute_closure as fast
+
+        return fast
+    from .reasoning import compute_closure as owlrl
+
+    return owlrl
+
+
+def finish_load(kg: KnowledgeGraph, config: Config, validate: bool | None) -> KnowledgeGraph:
+    """Validate (unless switched off) and log; raises ValidationError on any problem."""
+    from .validation import validate as shacl_validate
+
+    timings, inconsistencies, dataset, graphs, files = kg.timings, kg.inconsistencies, kg.dataset, kg.graphs, kg.files
     if validate if validate is not None else config.validate:
         t0 = time.perf_counter()
         problems = shacl_validate(kg, config)
