@@ -25,7 +25,8 @@ QUERY_FORMATS = ("table", "json", "csv", "xml")
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    config = Config().with_(root=args.root and Path(args.root).resolve(), validate=False if args.no_validate else None)
+    config = Config().with_(root=args.root and Path(args.root).resolve(), validate=False if args.no_validate else None,
+                            store=getattr(args, "store", None))
     try:
         return int(args.func(args, config) or 0)
     except ValidationError as exc:
@@ -82,6 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base", help="canonical base IRI of the data")
     p.set_defaults(func=cmd_serve)
     _add_run_command(sub)
+    _add_scale_commands(sub)
+    for name in ("query", "stats", "serve", "validate", "export", "run"):
+        if name in sub.choices:
+            sub.choices[name].add_argument(
+                "--store", help="memory (default), a directory (Oxigraph on disk) or a SPARQL endpoint URL")
     return parser
 
 
@@ -118,6 +124,11 @@ def run_query(kg: KnowledgeGraph, query: str, inference: bool = True) -> Result:
     """Parse and evaluate a read-only query; a syntax error becomes a one-line BadRequest."""
     from rdflib.plugins.sparql import prepareQuery
 
+    if kg.backend is not None:  # Oxigraph on disk / remote engine: it evaluates the text
+        from .backends import checked_dataset
+
+        checked_dataset(query, "")  # the same syntax / read-only / SERVICE checks
+        return kg.backend.query(query, inference)  # type: ignore[attr-defined,no-any-return]
     try:
         prepared = prepareQuery(query, initNs=kg.prefixes())
     except Exception as exc:
@@ -253,6 +264,56 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
 
         chosen = next(f for f in RESULT_FORMATS if f.name == fmt)
         sys.stdout.buffer.write(serialize_result(result, chosen))
+    return 0
+
+
+# --- scale: generate, publish, bench (see synth.py, backends.py, bench.py) ---
+
+def _add_scale_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    p = sub.add_parser("generate", help="write a synthetic project (ontology, queries, data) of about N triples")
+    p.add_argument("directory")
+    p.add_argument("-n", "--triples", type=int, default=10_000)
+    p.add_argument("--seed", type=int, default=7)
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("publish", help="PUT every asserted graph and the closure to a SPARQL 1.1 Graph Store")
+    p.add_argument("--to", required=True, help="the engine's base URL (Oxigraph: http://host:7878) or its GSP endpoint")
+    p.set_defaults(func=cmd_publish)
+
+    p = sub.add_parser("bench", help="load/closure/memory/query latency at several sizes, side by side with Oxigraph")
+    p.add_argument("--sizes", default="10000,100000", help="comma-separated triple counts (e.g. 10000,100000,1000000)")
+    p.add_argument("--requests", type=int, default=200, help="requests per saved query and mode")
+    p.add_argument("--workdir", help="where to generate data and stores (default: a temporary directory)")
+    p.add_argument("--markdown", help="also write the table to this file")
+    p.set_defaults(func=cmd_bench)
+
+
+def cmd_generate(args: argparse.Namespace, config: Config) -> int:
+    from .synth import generate
+
+    written = generate(Path(args.directory), args.triples, seed=args.seed, source_root=config.root)
+    print(f"wrote {written} triples to {args.directory}/data (run: caspian-kg --root {args.directory} validate)")
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace, config: Config) -> int:
+    from .backends import publish, query_url
+
+    sent = publish(_load(config), args.to)
+    for name, count in sent.items():
+        print(f"{name}: {count} triples", file=sys.stderr)
+    print(f"published {sum(sent.values())} triples; serve with: caspian-kg serve --store {query_url(args.to)}")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace, config: Config) -> int:
+    from .bench import run_bench
+
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    table = run_bench(config, sizes, requests=args.requests, workdir=args.workdir and Path(args.workdir))
+    print(table)
+    if args.markdown:
+        Path(args.markdown).write_text(table + "\n", encoding="utf-8")
     return 0
 
 

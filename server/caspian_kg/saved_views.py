@@ -98,7 +98,12 @@ def _state() -> tuple[KnowledgeGraph, QueryLibrary, WorkerPool]:
 def run_job(kg: KnowledgeGraph, library: QueryLibrary, max_results: int, job: SavedJob) -> Answer:
     """Evaluate and serialise one saved query (runs inside a worker process)."""
     query = library.get(job.name)
-    result = execute(kg, query, dict(job.bindings))
+    if kg.backend is not None:  # Oxigraph on disk / remote engine: native evaluation
+        from .backends import execute_saved
+
+        result = execute_saved(kg, query, dict(job.bindings))
+    else:
+        result = execute(kg, query, dict(job.bindings))
     if result.type in ("SELECT", "ASK"):
         fmt = next(f for f in RESULT_FORMATS if f.name == job.format)
         if result.type == "SELECT":
@@ -168,7 +173,9 @@ def run_saved(name: str) -> Response:
     if request.if_none_match.contains_weak(etag):
         response = Response(status=304)
     else:
-        answer: Answer = pool.submit(job)
+        from .cache import ANSWERS
+
+        answer: Answer = ANSWERS.get_or_run(("saved", kg.version, job), lambda: pool.submit(job))
         response = Response(answer.body, content_type=answer.content_type)
     response.set_etag(etag, weak=True)
     response.headers["Cache-Control"] = CACHE_CONTROL

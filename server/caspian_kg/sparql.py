@@ -104,7 +104,9 @@ def endpoint() -> Response:
     if request.method in ("GET", "HEAD") and request.if_none_match.contains_weak(etag):
         response = Response(status=304)
     else:
-        answer: Answer = state["pool"].submit(job)
+        from .cache import ANSWERS
+
+        answer: Answer = ANSWERS.get_or_run(("sparql", etag), lambda: state["pool"].submit(job))
         response = Response(answer.body, content_type=answer.content_type)
     response.set_etag(etag, weak=True)
     response.headers["Cache-Control"] = CACHE_CONTROL if request.method != "POST" else "no-cache"
@@ -187,6 +189,10 @@ def _etag(version: str, job: QueryJob) -> str:
 
 def run_query(kg: KnowledgeGraph, max_results: int, job: QueryJob) -> Answer:
     """Parse, check, evaluate and serialise one query (runs inside a worker process)."""
+    if kg.backend is not None:  # Oxigraph on disk or a remote engine evaluates the text itself
+        from .backends import run_native
+
+        return serialize_answer(kg, max_results, job, run_native(kg, job))
     query = parse_query(job.query, job.base)
     main = query.algebra
     default, named = job.default_graphs, job.named_graphs
@@ -198,7 +204,11 @@ def run_query(kg: KnowledgeGraph, max_results: int, job: QueryJob) -> Answer:
     ctx = QueryContext(dataset, initBindings={})
     ctx.graph = graph
     ctx.prologue = query.prologue
-    result = SPARQLResult(evalPart(ctx, main))
+    return serialize_answer(kg, max_results, job, SPARQLResult(evalPart(ctx, main)))
+
+
+def serialize_answer(kg: KnowledgeGraph, max_results: int, job: QueryJob, result: SPARQLResult) -> Answer:
+    """Bound and serialise a result in the negotiated format (whatever engine produced it)."""
     if result.type in ("SELECT", "ASK"):
         fmt = negotiate(job.accept, RESULT_FORMATS, job.formats)
         if result.type == "SELECT":
@@ -297,11 +307,29 @@ def forbid_network() -> None:
     """Worker initializer: any socket connect or DNS lookup raises (defence in depth against
     SERVICE / remote loading, whatever path rdflib might take to the network)."""
 
+    from .backends import allowed_remote
+
+    allowed = allowed_remote()  # a remote store (serve --store URL) is the one permitted peer
+
     def hook(event: str, args: tuple[Any, ...]) -> None:
+        if allowed and event in ("socket.connect", "socket.getaddrinfo", "urllib.Request") and \
+                _to_allowed(event, args, allowed):
+            return
         if event in ("socket.connect", "socket.getaddrinfo", "socket.gethostbyname", "urllib.Request"):
             raise PermissionError(f"outbound network access is disabled in query workers ({event})")
 
     sys.addaudithook(hook)
+
+
+def _to_allowed(event: str, args: tuple[Any, ...], allowed: set[tuple[str, int]]) -> bool:
+    if event == "socket.getaddrinfo":
+        return (str(args[0]), int(args[1] or 0)) in allowed
+    if event == "urllib.Request":
+        from .backends import endpoint_of
+
+        return endpoint_of(str(args[0])) in allowed
+    address = args[1] if len(args) > 1 else None
+    return isinstance(address, tuple) and len(address) >= 2 and (str(address[0]), int(address[1])) in allowed
 
 
 # --- service description --------------------------------------------------------------------

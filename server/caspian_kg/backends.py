@@ -1,0 +1,603 @@
+"""Where the graph lives: in memory (rdflib), on disk (Oxigraph), or in a remote SPARQL 1.1 engine.
+
+A store spec (Config.store, `--store`) is one of:
+
+* `memory` — rdflib's in-memory store, zero setup (store.load's own path);
+* a directory path (or `oxigraph:PATH`) — Oxigraph's RocksDB store through pyoxigraph/oxrdflib.
+  The files are bulk-loaded by Oxigraph's own parser, the closure is computed by fastreason
+  directly on pyoxigraph terms, and `PATH/caspian-kg.json` records the dataset version: the
+  next start whose files hash to the same version reopens the store *without* reloading;
+* `http://…` / `https://…` — any engine speaking the SPARQL 1.1 Protocol (query) and Graph Store
+  Protocol (publish): Oxigraph server, Fuseki, … `publish()` PUTs every asserted graph and the
+  closure; queries send `default-graph-uri` for each graph, so the default graph is the union
+  whatever the engine's own default-graph setting.
+
+For Oxigraph and remote stores, queries run natively (`Backend.query`): the engine evaluates the
+query text, and the rows are turned back into an rdflib result so that limits, formats and
+serialisation stay the web layer's. Fork safety: RocksDB handles must not cross fork(), so a
+worker child reopens the on-disk store read-only (`Backend.after_fork`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from rdflib import BNode, Dataset, Literal, URIRef, Variable
+from rdflib.plugins.sparql.processor import SPARQLResult
+
+from .config import Config
+from .errors import CaspianError
+
+log = logging.getLogger(__name__)
+
+META_FILE = "caspian-kg.json"
+# Oxigraph's (and many engines') union of graphs is a bag: a label stated in two files would
+# come back twice, where rdflib's union is a set. So the asserted triples are also stored once,
+# deduplicated, in this helper graph; the closure never repeats an asserted triple, so
+# [UNION_GRAPH, inferred] as the default graph is the set-union rdflib answers over.
+UNION_GRAPH = URIRef("urn:caspian-kg:graph:asserted-union")
+STORE_DIR = "oxigraph"
+
+
+class StoreError(CaspianError):
+    """The configured store cannot be opened or reached."""
+
+    status = 503
+
+
+def oxigraph_store(dataset: Dataset) -> Any | None:
+    """The pyoxigraph.Store behind an oxrdflib-backed Dataset, else None."""
+    try:
+        from oxrdflib import OxigraphStore
+    except ImportError:  # pragma: no cover - oxrdflib is a dependency
+        return None
+    store = dataset.store
+    return store._inner if isinstance(store, OxigraphStore) else None
+
+
+def kind(spec: str) -> str:
+    """"memory", "oxigraph" or "remote"."""
+    if spec in ("", "memory"):
+        return "memory"
+    if spec.startswith(("http://", "https://")):
+        return "remote"
+    return "oxigraph"
+
+
+# --- native query execution --------------------------------------------------------------------
+
+
+@dataclass
+class Backend:
+    """A native query engine over the loaded graphs (Oxigraph on disk, or a remote endpoint)."""
+
+    spec: str
+    graphs: dict[str, URIRef]
+    store: Any = None  # pyoxigraph.Store (on-disk) or None (remote)
+    path: Path | None = None
+    url: str | None = None
+    timeout: float = 30.0
+    prefixes: dict[str, str] = field(default_factory=dict)
+    _pid: int = field(default_factory=lambda: __import__("os").getpid())
+
+    @property
+    def inferred(self) -> URIRef:
+        return self.graphs["inferred"]
+
+    def default_graphs(self, inference: bool) -> list[URIRef]:
+        return [UNION_GRAPH] + ([self.inferred] if inference else [])
+
+    def named_graphs(self, inference: bool) -> list[URIRef]:
+        return [iri for name, iri in sorted(self.graphs.items()) if inference or name != "inferred"]
+
+    def after_fork(self) -> None:
+        """In a forked worker: drop the parent's RocksDB handle, reopen read-only."""
+        if self.path is not None:
+            import pyoxigraph
+
+            self.store = pyoxigraph.Store.read_only(str(self.path / STORE_DIR))
+
+    def query(self, text: str, inference: bool = True, default: Iterable[str] | None = None,
+              named: Iterable[str] | None = None, bindings: dict[str, Any] | None = None) -> SPARQLResult:
+        """Evaluate `text`; the default graph is the union of our graphs (or the protocol's)."""
+        defaults = [URIRef(g) for g in default] if default is not None else self.default_graphs(inference)
+        nameds = [URIRef(g) for g in named] if named is not None else (
+            [] if default is not None else self.named_graphs(inference))
+        if bindings:
+            text = bind_values(text, bindings)
+        if self.store is not None:
+            try:
+                return self._query_oxigraph(text, defaults, nameds)
+            except SyntaxError as exc:
+                from .errors import BadRequest
+
+                raise BadRequest(f"SPARQL syntax error: {' '.join(str(exc).split())[:400]}") from None
+        return self._query_remote(text, defaults, nameds)
+
+    def _query_oxigraph(self, text: str, defaults: list[URIRef], nameds: list[URIRef] | None) -> SPARQLResult:
+        import pyoxigraph as ox
+
+        result = self.store.query(
+            text,
+            default_graph=[ox.NamedNode(str(g)) for g in defaults] or ox.DefaultGraph(),
+            named_graphs=None if nameds is None else [ox.NamedNode(str(g)) for g in nameds],
+            prefixes=self.prefixes,
+        )
+        return _from_oxigraph(result)
+
+    def _query_remote(self, text: str, defaults: list[URIRef], nameds: list[URIRef] | None) -> SPARQLResult:
+        params = [("query", text)] + [("default-graph-uri", str(g)) for g in defaults]
+        params += [("named-graph-uri", str(g)) for g in nameds or ()]
+        body = urllib.parse.urlencode(params).encode()
+        request = urllib.request.Request(
+            self.url or "", data=body, method="POST",
+            headers={"Content-Type": "application/x-www-form-urlencoded",
+                     "Accept": "application/sparql-results+json, application/n-triples;q=0.9"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                content_type = response.headers.get_content_type()
+                data = response.read()
+        except urllib.error.HTTPError as exc:
+            raise StoreError(f"remote store {self.url}: HTTP {exc.code}: {exc.read()[:300]!r}") from None
+        except OSError as exc:
+            raise StoreError(f"remote store {self.url} unreachable: {exc}") from None
+        if content_type == "application/sparql-results+json":
+            from rdflib.plugins.sparql.results.jsonresults import JSONResultParser
+            import io
+
+            parsed = JSONResultParser().parse(io.BytesIO(data))
+            if parsed.type == "ASK":
+                return SPARQLResult({"type_": "ASK", "askAnswer": parsed.askAnswer})
+            return SPARQLResult({"type_": "SELECT", "vars_": parsed.vars, "bindings": list(parsed.bindings)})
+        from rdflib import Graph
+
+        graph = Graph().parse(data=data, format="nt")
+        return SPARQLResult({"type_": "CONSTRUCT", "graph": graph})
+
+
+WHERE_OPEN = __import__("re").compile(r"\bWHERE\s*\{", __import__("re").IGNORECASE)
+
+
+def bind_values(text: str, bindings: dict[str, Any]) -> str:
+    """Bind parameters the way rdflib's initBindings does: the variable stands for the term
+    everywhere (UNION branches, FILTER EXISTS included). Each occurrence of the parameter
+    variable is replaced by the RDF term as rdflib writes it (`.n3()`, escaped): a term, never
+    request text. A parameter that is projected (SELECT ?_x) is joined with VALUES instead.
+    (Oxigraph's own substitutions only accept projected variables; a remote engine has none.)"""
+    import re
+
+    head, _, _ = text.partition("{")
+    projected = {n for n in bindings if re.search(rf"[?$]{re.escape(n)}\b", head)}
+    for name in sorted(set(bindings) - projected):
+        text = re.sub(rf"[?$]{re.escape(name)}\b", lambda _m, t=bindings[name].n3(): t, text)
+    if projected:
+        names = sorted(projected)
+        block = ("VALUES (" + " ".join(f"?{n}" for n in names) + ") { ("
+                 + " ".join(bindings[n].n3() for n in names) + ") }\n")
+        match = WHERE_OPEN.search(text)
+        text = text + "\n" + block if match is None else text[:match.end()] + "\n" + block + text[match.end():]
+    return text
+
+
+def _from_oxigraph(result: Any) -> SPARQLResult:
+    """pyoxigraph results -> an rdflib SPARQLResult (the web layer's serialisers expect it)."""
+    import pyoxigraph as ox
+
+    if isinstance(result, ox.QueryBoolean):
+        return SPARQLResult({"type_": "ASK", "askAnswer": bool(result)})
+    if isinstance(result, ox.QuerySolutions):
+        names = [v.value for v in result.variables]
+        variables = [Variable(n) for n in names]
+        bindings = []
+        for solution in result:
+            row = {}
+            for var, value in zip(variables, solution):
+                if value is not None:
+                    row[var] = _term(value)
+            bindings.append(row)
+        return SPARQLResult({"type_": "SELECT", "vars_": variables, "bindings": bindings})
+    from rdflib import Graph
+
+    graph = Graph()
+    for triple in result:
+        graph.add((_term(triple.subject), _term(triple.predicate), _term(triple.object)))
+    return SPARQLResult({"type_": "CONSTRUCT", "graph": graph})
+
+
+def _term(value: Any) -> Any:
+    import pyoxigraph as ox
+
+    if isinstance(value, ox.NamedNode):
+        return URIRef(value.value)
+    if isinstance(value, ox.BlankNode):
+        return BNode(value.value)
+    if value.language:
+        return Literal(value.value, lang=value.language)
+    datatype = value.datatype.value
+    return Literal(value.value, datatype=None if datatype == "http://www.w3.org/2001/XMLSchema#string" else datatype)
+
+
+# --- opening a store ---------------------------------------------------------------------------
+
+
+def load_backend(config: Config, *, validate: bool | None = None, reason: bool = True) -> Any:
+    """store.load for non-memory stores: returns a KnowledgeGraph with `.backend` set."""
+    if kind(config.store) == "remote":
+        return open_remote(config)
+    return open_oxigraph(config, validate=validate, reason=reason)
+
+
+def _path(spec: str) -> Path:
+    return Path(spec[len("oxigraph:"):] if spec.startswith("oxigraph:") else spec).resolve()
+
+
+def open_oxigraph(config: Config, *, validate: bool | None = None, reason: bool = True) -> Any:
+    """Open (or build) the on-disk store; reuse it when its recorded version matches the files."""
+    import pyoxigraph as ox
+    from oxrdflib import OxigraphStore
+
+    from .store import KnowledgeGraph, data_files, dataset_version, finish_load, graph_iri
+
+    path = _path(config.store)
+    files = data_files(config)
+    version = dataset_version([p for _, p in files])
+    graphs = {name: graph_iri(config.base, name) for name, _ in files}
+    graphs["inferred"] = graph_iri(config.base, "inferred")
+    meta_file = path / META_FILE
+    meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
+    started = time.perf_counter()
+    fresh = not (meta.get("version") == version and meta.get("base") == config.base
+                 and meta.get("reasoned", False) >= reason)
+    if fresh:
+        path.mkdir(parents=True, exist_ok=True)
+        meta_file.unlink(missing_ok=True)
+        store = _open_store(path)
+        store.clear()
+        inconsistencies, timings, engine = _build(store, config, files, reason)
+        store.flush()
+        store.optimize()
+        meta = {"version": version, "base": config.base, "reasoned": reason, "reasoner": engine,
+                "inconsistencies": inconsistencies, "timings": timings}
+        meta_file.write_text(json.dumps(meta, indent=1))
+    else:
+        store = _open_store(path)
+        timings = {"reopen": time.perf_counter() - started}
+    dataset = Dataset(store=_AssertedStore(store, [UNION_GRAPH]), default_union=True)
+    prefixes = _prefixes(files)
+    for prefix, ns in prefixes.items():
+        dataset.bind(prefix, ns, override=False)
+    asserted = Dataset(store=_AssertedStore(store, [UNION_GRAPH, graphs["inferred"]]), default_union=True)
+    for prefix, ns in prefixes.items():
+        asserted.bind(prefix, ns, override=False)
+    kg = KnowledgeGraph(
+        dataset=dataset, asserted=asserted, base=config.base, graphs=graphs,
+        files={graphs[name]: p for name, p in files}, version=version, timings=timings,
+        inconsistencies=list(meta.get("inconsistencies", [])), reasoner=meta.get("reasoner", "fast"),
+        backend=Backend(config.store, graphs, store=store, path=path, timeout=config.query_timeout,
+                        prefixes=prefixes),
+    )
+    if not fresh:
+        validate = False  # the store was validated when it was built from these very files
+    return finish_load(kg, config, validate)
+
+
+_OPEN: dict[Path, Any] = {}
+
+
+def _open_store(path: Path) -> Any:
+    """One read-write handle per directory and process (RocksDB locks the directory)."""
+    import pyoxigraph as ox
+
+    if path not in _OPEN:
+        _OPEN[path] = ox.Store(str(path / STORE_DIR))
+    return _OPEN[path]
+
+
+def _build(store: Any, config: Config, files: list[tuple[str, Path]], reason: bool) -> tuple[list[str], dict[str, float], str]:
+    """Bulk-load every file into its named graph, then the closure. LoadErrors like store.load."""
+    import pyoxigraph as ox
+
+    from .config import DEFAULT_BASE
+    from .store import closure_function, graph_iri, parse_turtle
+
+    t0 = time.perf_counter()
+    for name, path in files:
+        target = ox.NamedNode(str(graph_iri(config.base, name)))
+        if config.base != DEFAULT_BASE:  # rebasing needs rdflib's parse
+            from oxrdflib._converter import to_ox
+
+            graph = parse_turtle(path, config.base)
+            store.bulk_extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), target) for s, p, o in graph)
+            continue
+        try:
+            store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=path.resolve().as_uri(),
+                            to_graph=target)
+        except (SyntaxError, ValueError, OSError):
+            parse_turtle(path, config.base)  # the project's LoadError, with file and line
+            raise
+    timings = {"load": time.perf_counter() - t0}
+    # Oxigraph refuses the generalised triples owlrl writes before pruning ("7" a xsd:integer),
+    # so the on-disk store always uses the compiled engine (tests prove it equal to owlrl)
+    engine = "fast"
+    inconsistencies: list[str] = []
+    if reason:
+        t0 = time.perf_counter()
+        dataset = Dataset(store=_oxrdflib_store(store), default_union=True)
+        inconsistencies = closure_function(engine)(dataset, graph_iri(config.base, "inferred"))
+        timings["closure"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    union, hidden = ox.NamedNode(str(UNION_GRAPH)), ox.NamedNode(str(graph_iri(config.base, "inferred")))
+    store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, union)
+                      for q in store.quads_for_pattern(None, None, None, None)
+                      if q.graph_name != hidden and q.graph_name != union)
+    timings["union"] = time.perf_counter() - t0
+    return inconsistencies, timings, engine
+
+
+def _oxrdflib_store(store: Any) -> Any:
+    from oxrdflib import OxigraphStore
+
+    return OxigraphStore(store=store)
+
+
+def _prefixes(files: list[tuple[str, Path]]) -> dict[str, str]:
+    """The data files' @prefix lines (cheap: no parse), for queries that omit PREFIX."""
+    import re
+
+    found: dict[str, str] = {}
+    pattern = re.compile(r"@prefix\s+([A-Za-z][\w-]*)?:\s*<([^>]*)>", re.IGNORECASE)
+    for _, path in files:
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                match = pattern.match(line.strip())
+                if match and match.group(1):
+                    found.setdefault(match.group(1), match.group(2))
+                elif line.strip() and not line.lstrip().startswith(("#", "@prefix", "PREFIX")):
+                    break
+    return found
+
+
+def _asserted_store_class() -> type:
+    from oxrdflib import OxigraphStore
+    from oxrdflib._converter import from_ox, from_ox_graph_name, to_ox_quad_pattern
+
+    class AssertedStore(OxigraphStore):
+        """The Oxigraph store seen without some graphs: the helper union graph always, and the
+        closure for ?inference=none. rdflib evaluates queries on it (natively: Backend.query)."""
+
+        def __init__(self, store: Any, hidden: list[URIRef]) -> None:
+            import pyoxigraph as ox
+
+            super().__init__(store=store)
+            self._hidden_set = {ox.NamedNode(str(h)) for h in hidden}
+            self._hidden_names = {str(h) for h in hidden}
+
+        def triples(self, triple_pattern, context=None):  # type: ignore[no-untyped-def,override]
+            try:
+                quads = self._inner.quads_for_pattern(*to_ox_quad_pattern(triple_pattern, context))
+            except (TypeError, ValueError):
+                return iter(())
+            return (((from_ox(q.subject), from_ox(q.predicate), from_ox(q.object)),
+                     iter((from_ox_graph_name(q.graph_name, self),)))
+                    for q in quads if q.graph_name not in self._hidden_set)
+
+        def __len__(self, context=None) -> int:  # type: ignore[no-untyped-def,override]
+            if context is not None:
+                return super().__len__(context)
+            return sum(super(AssertedStore, self).__len__(g) for g in self.contexts())
+
+        def contexts(self, triple=None):  # type: ignore[no-untyped-def,override]
+            return (g for g in super().contexts(triple)
+                    if str(g.identifier) not in self._hidden_names)
+
+        def query(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+            raise NotImplementedError  # rdflib evaluates it over triples(), which hide the closure
+
+    return AssertedStore
+
+
+def _AssertedStore(store: Any, hidden: list[URIRef]) -> Any:  # noqa: N802 - a factory standing in for a class
+    return _asserted_store_class()(store, hidden)
+
+
+def open_remote(config: Config) -> Any:
+    """A KnowledgeGraph answered by a remote SPARQL 1.1 endpoint (after `publish`)."""
+    from rdflib.plugins.stores.sparqlstore import SPARQLStore
+
+    from .store import KnowledgeGraph, data_files, graph_iri
+
+    url = config.store
+    allow(url)
+    files = data_files(config) if config.data_dir.is_dir() else []
+    backend = Backend(url, {}, url=url, timeout=config.query_timeout)
+    names = backend._query_remote("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", [], None)
+    g, n = Variable("g"), Variable("n")
+    present = {str(row[g]) for row in names.bindings}  # type: ignore[index]
+    prefix = f"{config.base}graph/"
+    graphs = {g[len(prefix):]: URIRef(g) for g in sorted(present) if g.startswith(prefix)}
+    graphs.setdefault("inferred", graph_iri(config.base, "inferred"))
+    backend.graphs = graphs
+    backend.prefixes = _prefixes(files)
+    counts = backend._query_remote("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+                                   [], None)
+    import hashlib
+
+    digest = hashlib.sha256(url.encode())
+    for row in sorted(counts.bindings, key=lambda r: str(r[g])):  # type: ignore[index]
+        digest.update(f"{row[g]} {row[n]}".encode())  # type: ignore[index]
+    class _RemoteStore(SPARQLStore):
+        """Parsed queries (rdflib algebra, e.g. saved-query enumerations) cannot be sent as text:
+        NotImplementedError makes rdflib evaluate them itself over triples() lookups."""
+
+        def query(self, query, *args, **kwargs):  # type: ignore[no-untyped-def,override]
+            if not isinstance(query, str):
+                raise NotImplementedError
+            return super().query(query, *args, **kwargs)
+
+        def add_graph(self, graph):  # type: ignore[no-untyped-def,override]
+            pass  # Dataset.graph(iri) "creates" a graph it only reads; the graphs exist remotely
+
+    dataset = Dataset(store=_RemoteStore(url, returnFormat="json"), default_union=True)
+    for prefix_name, ns in backend.prefixes.items():
+        dataset.bind(prefix_name, ns, override=False)
+    return KnowledgeGraph(dataset=dataset, asserted=dataset, base=config.base, graphs=graphs,
+                          files={}, version=digest.hexdigest()[:16], backend=backend, reasoner="remote")
+
+
+# --- publishing to a remote engine -------------------------------------------------------------
+
+
+def publish(kg: Any, url: str, timeout: float = 300.0) -> dict[str, int]:
+    """PUT every named graph (asserted graphs and the closure) to a Graph Store Protocol endpoint.
+
+    `url` is the store's base (e.g. http://127.0.0.1:7878, where Oxigraph serves /store and
+    /query) or its Graph Store endpoint itself (…/store, Fuseki's …/data). Returns triples per graph.
+    """
+    store_url = _gsp_url(url)
+    sent: dict[str, int] = {}
+    for name, iri in sorted(kg.graphs.items()) + [("asserted-union", UNION_GRAPH)]:
+        body = _ntriples(kg, iri)
+        target = f"{store_url}?{urllib.parse.urlencode({'graph': str(iri)})}"
+        request = urllib.request.Request(target, data=body, method="PUT",
+                                         headers={"Content-Type": "application/n-triples"})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                response.read()
+        except urllib.error.HTTPError as exc:
+            raise StoreError(f"publishing {name} to {store_url}: HTTP {exc.code}: {exc.read()[:300]!r}") from None
+        except OSError as exc:
+            raise StoreError(f"publishing to {store_url} failed: {exc}") from None
+        sent[name] = body.count(b"\n")
+    return sent
+
+
+def _gsp_url(url: str) -> str:
+    url = url.rstrip("/")
+    if url.endswith(("/store", "/data")):
+        return url
+    if url.endswith(("/query", "/sparql")):
+        return url.rsplit("/", 1)[0] + "/store"
+    return url + "/store"
+
+
+def query_url(url: str) -> str:
+    """The SPARQL query endpoint for a base URL given to `publish` (Oxigraph: /query)."""
+    url = url.rstrip("/")
+    if url.endswith(("/query", "/sparql")):
+        return url
+    return url.rsplit("/", 1)[0] + "/query" if url.endswith(("/store", "/data")) else url + "/query"
+
+
+def _ntriples(kg: Any, iri: URIRef) -> bytes:
+    store = oxigraph_store(kg.dataset)
+    if store is not None:
+        import pyoxigraph as ox
+
+        return store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(str(iri))) or b""
+    if iri == UNION_GRAPH:
+        from rdflib import Graph
+
+        union = Graph()
+        for name, named in kg.graphs.items():
+            if name != "inferred":
+                union += kg.asserted.graph(named)
+        return union.serialize(format="nt", encoding="utf-8")  # type: ignore[no-any-return]
+    return kg.dataset.graph(iri).serialize(format="nt", encoding="utf-8")  # type: ignore[no-any-return]
+
+
+def allowed_remote() -> set[tuple[str, int]]:
+    """(host, port) of remote stores opened in this process: the only outbound connections a
+    query worker may make (sparql.forbid_network lets these through and nothing else)."""
+    return set(_ALLOWED)
+
+
+_ALLOWED: set[tuple[str, int]] = set()
+
+
+def endpoint_of(url: str) -> tuple[str, int]:
+    parts = urllib.parse.urlsplit(url)
+    return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def allow(url: str) -> None:
+    _ALLOWED.add(endpoint_of(url))
+
+
+# --- the web layer's hook ------------------------------------------------------------------------
+
+
+def run_native(kg: Any, job: Any) -> SPARQLResult:
+    """sparql.run_query for native stores: the same checks (syntax, read-only, no SERVICE) from a
+    memoised rdflib parse, then the engine evaluates the text. Reopens the on-disk store in a
+    forked worker (a RocksDB handle must not be shared across fork)."""
+    import os
+
+    backend: Backend = kg.backend
+    if backend.path is not None and backend._pid != os.getpid():
+        backend.after_fork()
+        backend._pid = os.getpid()
+    default, named = checked_dataset(job.query, job.base)
+    if job.default_graphs is not None or job.named_graphs is not None:
+        default, named = job.default_graphs, job.named_graphs
+    own = {str(iri) for iri in kg.graphs.values()}
+    if default is not None or named is not None:  # only our own graphs, never anything fetched
+        default = tuple(g for g in default or () if g in own)
+        named = tuple(g for g in named or () if g in own)
+        if not job.inference:
+            default = tuple(g for g in default if g != str(backend.inferred))
+            named = tuple(g for g in named if g != str(backend.inferred))
+    return backend.query(job.query, job.inference, default, named)
+
+
+def execute_saved(kg: Any, query: Any, bindings: dict[str, Any], inference: bool = True) -> SPARQLResult:
+    """saved.execute for native stores: parameters are bound by the engine (Oxigraph
+    substitutions) or, remotely, by a trailing VALUES block of RDF terms — never spliced text."""
+    import os
+
+    backend: Backend = kg.backend
+    if backend.path is not None and backend._pid != os.getpid():
+        backend.after_fork()
+        backend._pid = os.getpid()
+    return backend.query(query.sparql, inference, bindings=bindings)
+
+
+# The rdflib parse costs 10-30 ms (pyparsing): a worker answering a new query through Oxigraph
+# would spend more time checking it than Oxigraph spends answering. Only texts that mention a
+# keyword the checks are about get the full parse; the rest go to the engine, whose syntax
+# errors become 400s too (Backend.query). Strings, IRIs and comments are blanked first so
+# "service" in a literal or an IRI does not count.
+_STRINGS_AND_COMMENTS = __import__("re").compile(
+    r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\s]*>|#[^\n]*')
+_NEEDS_PARSE = __import__("re").compile(
+    r"\b(SERVICE|FROM|LOAD|INSERT|DELETE|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH|USING)\b", __import__("re").IGNORECASE)
+
+_CHECKED: dict[tuple[str, str], tuple[tuple[str, ...] | None, tuple[str, ...] | None]] = {}
+
+
+def checked_dataset(text: str, base: str) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+    """Validate a query once (sparql.parse_query raises the 400s) and remember its FROM /
+    FROM NAMED graphs; the parse costs milliseconds, the check is repeated for free."""
+    key = (text, base)
+    if key not in _CHECKED and not _NEEDS_PARSE.search(_STRINGS_AND_COMMENTS.sub(" ", text)):
+        return None, None  # no SERVICE, FROM or update keyword: the engine's own parser decides
+    if key not in _CHECKED:
+        from .sparql import parse_query
+
+        algebra = parse_query(text, base).algebra
+        default = named = None
+        if algebra.datasetClause:
+            default = tuple(str(c.default) for c in algebra.datasetClause if c.default is not None)
+            named = tuple(str(c.named) for c in algebra.datasetClause if c.named is not None)
+        if len(_CHECKED) > 10_000:
+            _CHECKED.clear()
+        _CHECKED[key] = (default, named)
+    return _CHECKED[key]

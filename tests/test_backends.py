@@ -1,0 +1,195 @@
+"""Every store answers every saved query identically: rdflib in memory, Oxigraph on disk, and
+(slow) a remote `oxigraph serve` fed by `caspian-kg publish`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from caspian_kg import backends
+from caspian_kg.config import Config
+from caspian_kg.saved import QueryLibrary, execute
+from caspian_kg.store import KnowledgeGraph, load
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def rows(result: Any) -> list[tuple[str, ...]]:
+    """A result as sorted rows of N3 terms (plain and xsd:string literals are the same term)."""
+    if result.type == "ASK":
+        return [(str(result.askAnswer),)]
+    if result.type in ("CONSTRUCT", "DESCRIBE"):
+        return sorted(tuple(_n3(t) for t in triple) for triple in result.graph)
+    names = [str(v) for v in result.vars]
+    return sorted(tuple(_n3(row.get(v) if hasattr(row, "get") else row[v]) for v in names) for row in
+                  (r.asdict() if hasattr(r, "asdict") else r for r in result))
+
+
+def _n3(term: Any) -> str:
+    if term is None:
+        return ""
+    text = term.n3().removesuffix("^^<http://www.w3.org/2001/XMLSchema#string>")
+    if text.startswith('"') and text.endswith('"') and ", " in text:  # GROUP_CONCAT order: unspecified
+        text = '"' + ", ".join(sorted(text[1:-1].split(", "))) + '"'
+
+    return text
+
+
+def sample_values(query: Any) -> dict[str, str]:
+    """Values for required parameters that have no default (the others use their defaults)."""
+    values = {}
+    for param in query.parameters:
+        if param.required and param.default is None:
+            label = param.type_label.lower()
+            values[param.name] = (f"{STATE}azerbaijan" if "iri" in label else
+                                  "2020" if "year" in label or "integer" in label else
+                                  "2020-01-01" if "date" in label else "Azerbaijan")
+    return values
+
+
+STATE = "https://w3id.org/caspian-kg/id/state/"
+
+
+def answers(kg: KnowledgeGraph, config: Config, binder: KnowledgeGraph | None = None) -> dict[str, list[tuple[str, ...]]]:
+    """Every saved query's rows, with and without the closure. `binder`: the graph that checks
+    parameter values against enumerations (rdflib-side; a remote store answers the query only)."""
+    library = QueryLibrary.load(config)
+    out = {}
+    for query in library:
+        bindings = library.bind(binder or kg, query, sample_values(query))
+        for inference in (True, False):
+            if kg.backend is None:
+                result = execute(kg, query, bindings, inference=inference)
+            else:
+                result = backends.execute_saved(kg, query, bindings, inference=inference)
+            out[f"{query.name} inference={inference}"] = rows(result)
+    return out
+
+
+@pytest.fixture(scope="module")
+def memory_answers(kg: KnowledgeGraph, config: Config) -> dict[str, list[tuple[str, ...]]]:
+    return answers(kg, config)
+
+
+@pytest.fixture(scope="module")
+def oxigraph_kg(tmp_path_factory: pytest.TempPathFactory, config: Config) -> KnowledgeGraph:
+    return load(config.with_(store=str(tmp_path_factory.mktemp("ox") / "store")))
+
+
+def test_oxigraph_store_answers_every_saved_query_like_memory(
+        oxigraph_kg: KnowledgeGraph, config: Config, memory_answers: dict[str, list[tuple[str, ...]]]) -> None:
+    assert len(memory_answers) >= 2 * 6
+    assert answers(oxigraph_kg, config) == memory_answers
+
+
+def test_oxigraph_store_reopens_without_reloading(oxigraph_kg: KnowledgeGraph, config: Config) -> None:
+    again = load(config.with_(store=oxigraph_kg.backend.spec))  # type: ignore[union-attr]
+    assert "reopen" in again.timings and "load" not in again.timings
+    assert again.version == oxigraph_kg.version
+
+
+def test_oxigraph_store_rebuilds_when_the_files_change(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    shutil.copytree(ROOT / "ontology", root / "ontology")
+    shutil.copytree(ROOT / "data", root / "data")
+    config = Config(root=root, store=str(tmp_path / "store"))
+    first = load(config, validate=False)
+    path = root / "data" / "background.ttl"
+    path.write_text(path.read_text() + "\n# touched\n")
+    second = load(config, validate=False)
+    assert second.version != first.version and "load" in second.timings
+
+
+def test_closure_and_views_match_memory(oxigraph_kg: KnowledgeGraph, kg: KnowledgeGraph) -> None:
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    for inference in (True, False):
+        native = int(next(iter(oxigraph_kg.backend.query(count, inference)))[0])  # type: ignore[union-attr]
+        memory = int(next(iter(kg.view(inference).query(count)))[0])
+        assert native == memory
+
+
+def test_sparql_endpoint_through_the_worker_pool(oxigraph_kg: KnowledgeGraph, config: Config) -> None:
+    """Forked workers reopen the RocksDB store read-only and answer through it."""
+    from caspian_kg.app import create_app
+
+    app = create_app(config.with_(workers=1), oxigraph_kg)
+    try:
+        client = app.test_client()
+        response = client.get("/sparql", query_string={
+            "query": "SELECT (COUNT(*) AS ?n) WHERE { ?s <http://www.w3.org/ns/org#memberOf> ?o }"},
+            headers={"Accept": "application/sparql-results+json"})
+        assert response.status_code == 200, response.data
+        assert int(response.get_json()["results"]["bindings"][0]["n"]["value"]) > 0
+        bad = client.get("/sparql", query_string={"query": "SELECT * WHERE { SERVICE <http://x/> { ?s ?p ?o } }"})
+        assert bad.status_code == 400
+    finally:
+        app.extensions["caspian_kg"]["pool"].close()
+
+
+# --- a real remote engine ------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def oxigraph_binary() -> str:
+    found = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
+    if not found:
+        pytest.skip("the oxigraph server binary (pip package 'oxigraph') is not installed")
+    return found
+
+
+@pytest.fixture(scope="module")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    port = _free_port()
+    location = tmp_path_factory.mktemp("oxserver")
+    process = subprocess.Popen([oxigraph_binary(), "serve", "--location", str(location), "--bind",
+                                f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(url + "/query?query=ASK%7B%7D", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_remote_store_answers_every_saved_query_like_memory(
+        oxigraph_server: str, kg: KnowledgeGraph, config: Config,
+        memory_answers: dict[str, list[tuple[str, ...]]]) -> None:
+    sent = backends.publish(kg, oxigraph_server)
+    assert sent["inferred"] > 0 and sent["ontology"] > 0
+    remote = load(config.with_(store=backends.query_url(oxigraph_server)))
+    assert remote.backend is not None and set(remote.graphs) == set(kg.graphs)
+    assert answers(remote, config, binder=kg) == memory_answers
+
+
+@pytest.mark.slow
+def test_cli_publish_and_query_through_remote(oxigraph_server: str, config: Config) -> None:
+    env = dict(os.environ, CASPIAN_KG_ROOT=str(config.root))
+    cli = [sys.executable, "-m", "caspian_kg.cli"]
+    done = subprocess.run(cli + ["publish", "--to", oxigraph_server], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?s <http://www.w3.org/ns/org#memberOf> ?o }"
+    done = subprocess.run(cli + ["query", "--store", backends.query_url(oxigraph_server), query, "-f", "csv"],
+                          env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.split()[1]) > 0
