@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from rdflib import Graph, Namespace, URIRef
+from rdflib import RDFS, Graph, Namespace, URIRef
 
 from caspian_kg.app import create_app
 from caspian_kg.config import Config
@@ -113,6 +113,7 @@ def test_service_description_declares_formats_dataset_and_entailment(client: Fla
     dataset = g.value(service, SD.defaultDataset)
     names = {g.value(n, SD.name) for n in g.objects(dataset, SD.namedGraph)}
     assert set(kg.graphs.values()) == names
+    assert (dataset, RDFS.seeAlso, URIRef("http://localhost/.well-known/void")) in g  # VoID statistics
     assert "inference=none" in " ".join(str(c) for c in g.objects(service, None) if hasattr(c, "language"))
 
 

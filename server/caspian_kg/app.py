@@ -60,7 +60,8 @@ def create_app(config: Config | None = None, kg: KnowledgeGraph | None = None) -
         initializer=sparql.forbid_network,
     )
     atexit.register(pool.close)
-    app.extensions["caspian_kg"] = {"kg": kg, "config": config, "pool": pool}
+    # "pools": every forked pool of the app (blueprints add theirs), started and closed by serve.run
+    app.extensions["caspian_kg"] = {"kg": kg, "config": config, "pool": pool, "pools": [pool]}
     app.register_blueprint(sparql.bp)
     for blueprint in _sibling_blueprints():
         app.register_blueprint(blueprint)

@@ -7,7 +7,8 @@ checked in the web thread (a bad value is a 400 before any work), then travel to
 RDF terms and are bound by the engine there (`saved.execute`), never spliced into text.
 
 The worker pool is separate from /sparql's because a job carries a query name and bindings, not
-query text; it forks lazily on the first run, like /sparql's.
+query text; like /sparql's, it forks on the first run, or at start when `serve.run` starts every pool in
+app.extensions["caspian_kg"]["pools"].
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ def _setup(state: BlueprintSetupState) -> None:
     )
     atexit.register(pool.close)
     app.extensions[EXTENSION] = {"library": library, "pool": pool}
+    shared["pools"].append(pool)  # forked eagerly by serve.run, before the server has threads
 
 
 def _worker_initializer() -> Any:

@@ -35,8 +35,9 @@ def run(config: Config) -> None:
         flush=True,
     )
     app = create_app(config, kg)
-    pool = app.extensions["caspian_kg"]["pool"]
-    pool.start()
+    pool, pools = app.extensions["caspian_kg"]["pool"], app.extensions["caspian_kg"]["pools"]
+    for each in pools:  # fork every worker now, while this process has a single thread
+        each.start()
     print(
         f"serving http://{config.host}:{config.port}/sparql with {pool.size} query workers "
         f"({config.query_timeout:g} s deadline) and {config.threads} threads",
@@ -50,7 +51,8 @@ def run(config: Config) -> None:
     try:
         waitress.serve(app, host=config.host, port=config.port, threads=config.threads, ident="caspian-kg")
     finally:
-        pool.close()
+        for each in pools:
+            each.close()
 
 
 def _interrupt(signum: int, frame: object) -> None:

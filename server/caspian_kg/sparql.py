@@ -368,6 +368,7 @@ def describe_service(kg: KnowledgeGraph, config: Config, endpoint_iri: URIRef) -
         f"{config.max_results} result rows or triples, {config.max_query_bytes} bytes of query text.",
         lang="en")))
     g.add((dataset, RDF.type, SD.Dataset))
+    g.add((dataset, RDFS.seeAlso, URIRef(request.url_root + ".well-known/void")))  # VoID statistics
     g.add((dataset, SD.defaultGraph, default))
     g.add((default, RDF.type, SD.Graph))
     g.add((default, VOID.triples, Literal(len(kg.dataset), datatype=XSD.integer)))
