@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
+from caspian_kg.app import create_app
 from caspian_kg.config import Config
 from caspian_kg.store import KnowledgeGraph, load
 
@@ -22,3 +26,19 @@ def config() -> Config:
 def kg(config: Config) -> KnowledgeGraph:
     """The shipped graph, validated and with its closure (loaded once: it is read-only)."""
     return load(config)
+
+
+@pytest.fixture(scope="module")
+def app(config: Config, kg: KnowledgeGraph) -> Iterator[Flask]:
+    """The whole web application around the shipped graph; its worker pools fork lazily and
+    are closed when the module's tests are done."""
+    app = create_app(config, kg)
+    app.testing = True
+    yield app
+    for pool in app.extensions["caspian_kg"]["pools"]:
+        pool.close()
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()

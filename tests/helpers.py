@@ -1,8 +1,17 @@
-"""Build throw-away project roots (real ontology + fixture data) for tests that break things."""
+"""Test helpers: throw-away project roots (real ontology + fixture data) for tests that break
+things, and a real server process for tests that talk HTTP to it."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,3 +30,52 @@ def make_root(tmp: Path, data: dict[str, str] | None = None) -> Path:
     for name, text in (data or {}).items():
         (tmp / "data" / name).write_text(text, encoding="utf-8")
     return tmp
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(tmp: Path, **settings: str) -> tuple[subprocess.Popen[bytes], str, Path]:
+    """`python -m caspian_kg.serve` on a free port, once /health answers; `settings` override
+    CASPIAN_KG_* variables (workers="1"...). Returns the process, its URL and its stderr log."""
+    port = free_port()
+    log = tmp / "stderr.log"
+    env = {**os.environ, "CASPIAN_KG_ROOT": str(ROOT), "CASPIAN_KG_PORT": str(port),
+           "CASPIAN_KG_HOST": "127.0.0.1", "CASPIAN_KG_WORKERS": "2", "CASPIAN_KG_THREADS": "8",
+           **{f"CASPIAN_KG_{k.upper()}": v for k, v in settings.items()}}
+    with open(log, "wb") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "caspian_kg.serve"], env=env, cwd=ROOT,
+                                stdout=subprocess.DEVNULL, stderr=err)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_health(url, proc, log)
+    except BaseException:
+        stop_server(proc, signal.SIGKILL)
+        raise
+    return proc, url, log
+
+
+def stop_server(proc: subprocess.Popen[bytes], how: signal.Signals = signal.SIGINT) -> None:
+    proc.send_signal(how)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def wait_for_health(url: str, proc: subprocess.Popen[bytes], log: Path, limit: float = 120.0) -> None:
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text(errors='replace')[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.2)
+    raise RuntimeError("server did not become healthy")

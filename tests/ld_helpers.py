@@ -1,27 +1,15 @@
-"""The app with the linked-data blueprint, and the subjects of the shipped data, for ld tests."""
+"""The subjects of the shipped data and the RDF formats, for the linked-data tests."""
 
 from __future__ import annotations
 
-from flask import Flask
 from rdflib import URIRef
 
-from caspian_kg.app import create_app
 from caspian_kg.config import DEFAULT_BASE, Config
-from caspian_kg.store import KnowledgeGraph, data_files, parse_turtle
+from caspian_kg.store import data_files, parse_turtle
 
 RDF_EXTENSIONS = {"text/turtle": "ttl", "application/ld+json": "jsonld", "application/n-triples": "nt",
                   "application/rdf+xml": "rdf"}
 PARSERS = {"ttl": "turtle", "jsonld": "json-ld", "nt": "nt", "rdf": "xml", "trig": "trig", "nq": "nquads"}
-
-
-def make_app(config: Config, kg: KnowledgeGraph) -> Flask:
-    app = create_app(config, kg)
-    if "linked_data" not in app.blueprints:  # until app.py registers it
-        from caspian_kg.linked_data import bp
-
-        app.register_blueprint(bp)
-    app.testing = True
-    return app
 
 
 def data_subjects() -> list[str]:

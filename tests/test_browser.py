@@ -9,19 +9,13 @@ picture (not blank), so a broken stylesheet or an empty page shows up as a failu
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from helpers import start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -46,44 +40,12 @@ if not os.access(CHROMIUM, os.X_OK):
 # --- the server and the browser ---------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`python -m caspian_kg.serve` on a free port, once /health answers; stopped with SIGINT."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("ui-server") / "stderr.log"
-    env = {**os.environ, "CASPIAN_KG_ROOT": str(ROOT), "CASPIAN_KG_PORT": str(port),
-           "CASPIAN_KG_HOST": "127.0.0.1", "CASPIAN_KG_WORKERS": "1", "CASPIAN_KG_THREADS": "4"}
-    with open(log, "wb") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "caspian_kg.serve"], env=env, cwd=ROOT,
-                                stdout=subprocess.DEVNULL, stderr=err)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {log.read_text(errors='replace')[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        yield url
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    """The real server (`python -m caspian_kg.serve`), as a user would start it."""
+    proc, url, _ = start_server(tmp_path_factory.mktemp("server"), workers="1", threads="4")
+    yield url
+    stop_server(proc)
 
 
 @pytest.fixture(scope="module")

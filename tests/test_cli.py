@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import ROOT, make_root
 from rdflib import Dataset, Graph
 
 from caspian_kg.cli import main
-from helpers import ROOT, make_root
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -14,14 +14,7 @@ from caspian_kg.cli import main
 from caspian_kg.config import Config
 from caspian_kg.store import KnowledgeGraph, load
 
-from ld_helpers import make_app
-
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def client(config: Config, kg: KnowledgeGraph) -> FlaskClient:
-    return make_app(config, kg).test_client()
 
 
 def union(dataset: Dataset) -> Graph:

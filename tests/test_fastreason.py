@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import make_root
 from rdflib import Dataset, URIRef
 from rdflib.compare import isomorphic
 
 from caspian_kg import fastreason, reasoning, synth
 from caspian_kg.config import Config
 from caspian_kg.store import KnowledgeGraph, load
-from helpers import make_root
 
 INFERRED = URIRef("urn:test:inferred")
 

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import pytest
 from flask.testing import FlaskClient
+from ld_helpers import PARSERS, RDF_EXTENSIONS, data_subjects
 from rdflib import BNode, Graph, URIRef
 from rdflib.compare import isomorphic
 
-from caspian_kg.config import DEFAULT_BASE, Config
+from caspian_kg.config import DEFAULT_BASE
 from caspian_kg.store import KnowledgeGraph
 
-from ld_helpers import PARSERS, RDF_EXTENSIONS, data_subjects, make_app
-
 SUBJECTS = data_subjects()
-
-
-@pytest.fixture(scope="module")
-def client(config: Config, kg: KnowledgeGraph) -> FlaskClient:
-    return make_app(config, kg).test_client()
 
 
 def thing_path(iri: str) -> str:

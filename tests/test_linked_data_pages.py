@@ -5,21 +5,13 @@ from __future__ import annotations
 
 import html
 
-import pytest
 from flask.testing import FlaskClient
 from rdflib import URIRef
 
-from caspian_kg.config import DEFAULT_BASE, Config
+from caspian_kg.config import DEFAULT_BASE
 from caspian_kg.store import KnowledgeGraph
 
-from ld_helpers import make_app
-
 EVIDENCE = URIRef(DEFAULT_BASE + "ontology#evidence")
-
-
-@pytest.fixture(scope="module")
-def client(config: Config, kg: KnowledgeGraph) -> FlaskClient:
-    return make_app(config, kg).test_client()
 
 
 def page(client: FlaskClient, path: str) -> str:

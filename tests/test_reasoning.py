@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import make_root
 from rdflib import OWL, RDF, Literal, Namespace, URIRef
 
 from caspian_kg.config import Config
 from caspian_kg.errors import ValidationError
 from caspian_kg.store import KnowledgeGraph, load
-from helpers import make_root
 
 ID = "https://w3id.org/caspian-kg/id/"
 CK = Namespace("https://w3id.org/caspian-kg/ontology#")

@@ -179,7 +179,7 @@ def test_optional_parameters_filter(kg: KnowledgeGraph, library: QueryLibrary) -
 
 
 def test_partial_dates_in_ranges(kg: KnowledgeGraph, library: QueryLibrary) -> None:
-    names = lambda rows: {str(r[0]).rsplit("/", 1)[1] for r in rows}  # noqa: E731
+    names = lambda rows: {str(r[0]).rsplit("/", 1)[1] for r in rows}
     # a year overlaps any range that touches it; a month likewise; a day without a year never
     assert names(run(kg, library, "events-in-date-range", **{"from": "2020-12-01", "to": "2021-06-15"})) == {
         "patriotic-war-2020", "shusha-declaration-signing"}

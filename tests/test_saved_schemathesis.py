@@ -17,8 +17,8 @@ from caspian_kg.config import Config
 from caspian_kg.store import KnowledgeGraph
 
 schemathesis = pytest.importorskip("schemathesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from schemathesis.checks import content_type_conformance, not_a_server_error, status_code_conformance  # noqa: E402
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import content_type_conformance, not_a_server_error, status_code_conformance
 
 
 @pytest.fixture(scope="module")

@@ -5,31 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from caspian_kg import cli
-from caspian_kg.app import create_app
-from caspian_kg.config import Config
-from caspian_kg.store import KnowledgeGraph
 
 CICA = "https://w3id.org/caspian-kg/id/org/cica"
-
-
-@pytest.fixture(scope="module")
-def app(config: Config, kg: KnowledgeGraph) -> Iterator[Flask]:
-    app = create_app(config, kg)
-    yield app
-    app.extensions["caspian_kg_saved"]["pool"].close()
-    app.extensions["caspian_kg"]["pool"].close()
-
-
-@pytest.fixture()
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def test_list_as_json(client: FlaskClient) -> None:
@@ -156,7 +139,7 @@ def test_openapi_validates(spec: dict) -> None:
 def test_openapi_describes_every_query_with_types_defaults_and_enums(spec: dict, client: FlaskClient) -> None:
     listed = {q["name"] for q in client.get("/queries?format=json").get_json()["queries"]}
     assert {p.removeprefix("/queries/") for p in spec["paths"]} - {"/queries"} == listed
-    params = lambda name: {p["name"]: p for p in spec["paths"][f"/queries/{name}"]["get"]["parameters"]}  # noqa: E731
+    params = lambda name: {p["name"]: p for p in spec["paths"][f"/queries/{name}"]["get"]["parameters"]}
     org = params("org-members")["org"]
     assert org["required"] is False and org["schema"]["default"] == CICA and org["schema"]["format"] == "iri"
     assert CICA in org["schema"]["enum"] and "https://w3id.org/caspian-kg/id/org/ots" in org["schema"]["enum"]

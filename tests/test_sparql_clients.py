@@ -5,11 +5,7 @@ many parallel plain HTTP clients."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -19,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from helpers import start_server, stop_server
 from rdflib import OWL, RDF, Graph, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
@@ -33,59 +30,12 @@ ROOT = Path(__file__).resolve().parents[1]
 CLASSES = "PREFIX owl: <http://www.w3.org/2002/07/owl#> SELECT ?c { ?c a owl:Class FILTER isIRI(?c) } ORDER BY ?c"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _start_server(tmp: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
-    """`python -m caspian_kg.serve` on a free port, once /health answers."""
-    port = _free_port()
-    log = tmp / "stderr.log"
-    env = {**os.environ, "CASPIAN_KG_ROOT": str(ROOT), "CASPIAN_KG_PORT": str(port),
-           "CASPIAN_KG_HOST": "127.0.0.1", "CASPIAN_KG_WORKERS": "2", "CASPIAN_KG_THREADS": "8"}
-    with open(log, "wb") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "caspian_kg.serve"], env=env, cwd=ROOT,
-                                stdout=subprocess.DEVNULL, stderr=err)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for_health(url, proc, log)
-    except BaseException:
-        _stop(proc, signal.SIGKILL)
-        raise
-    return proc, url, log
-
-
-def _stop(proc: subprocess.Popen[bytes], how: signal.Signals = signal.SIGINT) -> None:
-    proc.send_signal(how)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """The base URL of a running server, and the file its stderr goes to."""
-    proc, url, log = _start_server(tmp_path_factory.mktemp("server"))
+    proc, url, log = start_server(tmp_path_factory.mktemp("server"))
     yield url, log
-    _stop(proc)
-
-
-def _wait_for_health(url: str, proc: subprocess.Popen[bytes], log: Path, limit: float = 120.0) -> None:
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text(errors='replace')[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.2)
-    raise RuntimeError("server did not become healthy")
+    stop_server(proc)
 
 
 def test_server_reports_what_it_loaded(server: tuple[str, Path], kg: KnowledgeGraph) -> None:
@@ -206,11 +156,11 @@ def _running(pid: int) -> bool:
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
 def test_sigterm_stops_server_and_its_workers(tmp_path: Path) -> None:
-    proc, url, _ = _start_server(tmp_path)
+    proc, url, _ = start_server(tmp_path)
     assert _fetch(f"{url}/sparql?query=ASK%7B%7D")[0] == 200  # the workers exist and work
     workers = _children(proc.pid)
     assert len(workers) >= 2
-    _stop(proc, signal.SIGTERM)
+    stop_server(proc, signal.SIGTERM)
     assert proc.returncode == 0
     end = time.monotonic() + 10
     while any(_running(pid) for pid in workers) and time.monotonic() < end:

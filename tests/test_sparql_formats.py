@@ -6,38 +6,22 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from urllib.parse import urlencode
 from xml.etree import ElementTree
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
 from rdflib import namespace as rdf_ns
 from rdflib.query import Result
 
 from caspian_kg import formats
-from caspian_kg.app import create_app
-from caspian_kg.config import Config
 from caspian_kg.errors import NotAcceptable
 from caspian_kg.formats import GRAPH_FORMATS, RESULT_FORMATS, negotiate, serialize_tsv, tsv_term
 from caspian_kg.store import KnowledgeGraph
 
 SELECT = "PREFIX owl: <http://www.w3.org/2002/07/owl#> SELECT ?c ?n { ?c a owl:Class FILTER isIRI(?c) OPTIONAL { ?c owl:nope ?n } } ORDER BY ?c LIMIT 5"
 CONSTRUCT = "PREFIX owl: <http://www.w3.org/2002/07/owl#> CONSTRUCT { ?c a owl:Class } WHERE { ?c a owl:Class } LIMIT 5"
-
-
-@pytest.fixture(scope="module")
-def app(config: Config, kg: KnowledgeGraph) -> Iterator[Flask]:
-    app = create_app(config, kg)
-    yield app
-    app.extensions["caspian_kg"]["pool"].close()
-
-
-@pytest.fixture()
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 # --- negotiate() ---------------------------------------------------------------------------

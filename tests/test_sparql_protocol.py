@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from rdflib import RDFS, Graph, Namespace, URIRef
 
@@ -22,18 +20,6 @@ from caspian_kg.store import KnowledgeGraph
 CASES = json.loads((Path(__file__).parent / "protocol_cases.json").read_text(encoding="utf-8"))["cases"]
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 UNKNOWN = "http://127.0.0.1:9/not-one-of-our-graphs"
-
-
-@pytest.fixture(scope="module")
-def app(config: Config, kg: KnowledgeGraph) -> Iterator[Flask]:
-    app = create_app(config, kg)
-    yield app
-    app.extensions["caspian_kg"]["pool"].close()
-
-
-@pytest.fixture()
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def _fill(value: Any, kg: KnowledgeGraph) -> Any:

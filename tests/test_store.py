@@ -6,11 +6,11 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from helpers import ROOT, make_root
 
 from caspian_kg.config import Config
 from caspian_kg.errors import LoadError, ValidationError
 from caspian_kg.store import KnowledgeGraph, load
-from helpers import ROOT, make_root
 
 BASE = "https://w3id.org/caspian-kg/"
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,9 +18,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from caspian_kg.app import create_app
-from caspian_kg.config import Config
-from caspian_kg.store import KnowledgeGraph
 from caspian_kg.ui import fold
 
 STATIC = Path(__file__).resolve().parents[1] / "server" / "caspian_kg" / "static"
@@ -31,21 +27,6 @@ PREFIX orgn: <https://w3id.org/caspian-kg/id/org/>
 SELECT ?member ?label WHERE { orgn:cica org:hasMember ?member . ?member rdfs:label ?label . }"""
 PAGES = ["/", "/query", "/search?q=cica", "/timeline", "/chart", "/chart/cica", "/queries", "/queries/org-members",
          "/id/state/azerbaijan.html", "/ontology.html", "/void.html", "/query?query=" + quote(CICA_MEMBERS)]
-
-
-@pytest.fixture(scope="module")
-def app(config: Config, kg: KnowledgeGraph) -> Iterator[Flask]:
-    app = create_app(config, kg)
-    app.testing = True
-    yield app
-    for name in ("caspian_kg", "caspian_kg_saved"):
-        if name in app.extensions:
-            app.extensions[name]["pool"].close()
-
-
-@pytest.fixture()
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 class Page(HTMLParser):

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
+from ld_helpers import PARSERS, RDF_EXTENSIONS
 from rdflib import RDF, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 
-
-from caspian_kg.config import DEFAULT_BASE, Config
+from caspian_kg.config import DEFAULT_BASE
 from caspian_kg.store import KnowledgeGraph
-
-from ld_helpers import PARSERS, RDF_EXTENSIONS, make_app
 
 VOID = Namespace("http://rdfs.org/ns/void#")
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
@@ -19,13 +18,8 @@ DATASET = URIRef(DEFAULT_BASE + "void#dataset")
 
 
 @pytest.fixture(scope="module")
-def client(config: Config, kg: KnowledgeGraph) -> FlaskClient:
-    return make_app(config, kg).test_client()
-
-
-@pytest.fixture(scope="module")
-def void(client: FlaskClient) -> Graph:
-    return Graph().parse(data=client.get("/void.ttl").data, format="turtle")
+def void(app: Flask) -> Graph:
+    return Graph().parse(data=app.test_client().get("/void.ttl").data, format="turtle")
 
 
 def test_well_known_void_negotiates(client: FlaskClient, void: Graph) -> None:

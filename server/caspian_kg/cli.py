@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="dump the graph in an RDF format")
     p.add_argument("-f", "--format", default="trig", help=f"one of {', '.join(dumps.DUMP_FORMATS)}")
     p.add_argument("--asserted-only", action="store_true", help="leave out the inferred graph")
-    p.add_argument("--graph", help=f"one named graph only (short name, e.g. ontology, background, inferred)")
+    p.add_argument("--graph", help="one named graph only (short name, e.g. ontology, background, inferred)")
     p.add_argument("-o", "--output", help="file to write (default: stdout)")
     p.set_defaults(func=cmd_export)
 
