@@ -271,11 +271,15 @@ def open_oxigraph(config: Config, *, validate: bool | None = None, reason: bool 
     else:
         store = _open_store(path)
         timings = {"reopen": time.perf_counter() - started}
-    dataset = Dataset(store=_AssertedStore(store, [UNION_GRAPH]), default_union=True)
+    named = [iri for _, iri in sorted(graphs.items())]
+    dataset = Dataset(store=_AssertedStore(store, [UNION_GRAPH], [UNION_GRAPH, graphs["inferred"]], named),
+                      default_union=True)
     prefixes = _prefixes(files)
     for prefix, ns in prefixes.items():
         dataset.bind(prefix, ns, override=False)
-    asserted = Dataset(store=_AssertedStore(store, [UNION_GRAPH, graphs["inferred"]]), default_union=True)
+    asserted = Dataset(store=_AssertedStore(store, [UNION_GRAPH, graphs["inferred"]], [UNION_GRAPH],
+                                            [iri for name, iri in sorted(graphs.items()) if name != "inferred"]),
+                       default_union=True)
     for prefix, ns in prefixes.items():
         asserted.bind(prefix, ns, override=False)
     kg = KnowledgeGraph(
@@ -368,27 +372,45 @@ def _prefixes(files: list[tuple[str, Path]]) -> dict[str, str]:
 
 def _asserted_store_class() -> type:
     from oxrdflib import OxigraphStore
-    from oxrdflib._converter import from_ox, from_ox_graph_name, to_ox_quad_pattern
+    from oxrdflib._converter import from_ox_graph_name, to_ox_quad_pattern
 
     class AssertedStore(OxigraphStore):
         """The Oxigraph store seen without some graphs: the helper union graph always, and the
         closure for ?inference=none. rdflib evaluates queries on it (natively: Backend.query)."""
 
-        def __init__(self, store: Any, hidden: list[URIRef]) -> None:
+        def __init__(self, store: Any, hidden: list[URIRef], defaults: list[URIRef] | None = None,
+                     named: list[URIRef] | None = None) -> None:
             import pyoxigraph as ox
 
             super().__init__(store=store)
+            self._defaults = [ox.NamedNode(str(g)) for g in defaults or []]
+            self._named = [ox.NamedNode(str(g)) for g in named or []]
             self._hidden_set = {ox.NamedNode(str(h)) for h in hidden}
             self._hidden_names = {str(h) for h in hidden}
 
         def triples(self, triple_pattern, context=None):  # type: ignore[no-untyped-def,override]
+            """Without a context: the default graphs (deduplicated union + closure), so each
+            triple comes once, as from rdflib's memory store; with one: that graph."""
+            if context is None and self._defaults:
+                quads = (q for g in self._defaults for q in self._pattern(triple_pattern, g))
+            else:
+                try:
+                    quads = (q for q in self._inner.quads_for_pattern(*to_ox_quad_pattern(triple_pattern, context))
+                             if q.graph_name not in self._hidden_set)
+                except (TypeError, ValueError):
+                    return iter(())
+            # _term, not oxrdflib's from_ox: a plain literal must come back plain (rdflib tells
+            # "x" and "x"^^xsd:string apart; RDF 1.1 and Oxigraph do not)
+            return (((_term(q.subject), _term(q.predicate), _term(q.object)),
+                     iter((from_ox_graph_name(q.graph_name, self),)))
+                    for q in quads)
+
+        def _pattern(self, pattern, graph):  # type: ignore[no-untyped-def]
             try:
-                quads = self._inner.quads_for_pattern(*to_ox_quad_pattern(triple_pattern, context))
+                s, p, o, _ = to_ox_quad_pattern(pattern, None)
+                return self._inner.quads_for_pattern(s, p, o, graph)
             except (TypeError, ValueError):
                 return iter(())
-            return (((from_ox(q.subject), from_ox(q.predicate), from_ox(q.object)),
-                     iter((from_ox_graph_name(q.graph_name, self),)))
-                    for q in quads if q.graph_name not in self._hidden_set)
 
         def __len__(self, context=None) -> int:  # type: ignore[no-untyped-def,override]
             if context is not None:
@@ -399,14 +421,48 @@ def _asserted_store_class() -> type:
             return (g for g in super().contexts(triple)
                     if str(g.identifier) not in self._hidden_names)
 
-        def query(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-            raise NotImplementedError  # rdflib evaluates it over triples(), which hide the closure
+        def query(self, query, initNs, initBindings, queryGraph, **kwargs):  # type: ignore[no-untyped-def,override]
+            """Query text, and parsed queries that are a plain DISTINCT projection of one basic
+            graph pattern (saved-query enumerations: `?org a org:Organization`), run natively on
+            the same graphs as Backend.query. Any other parsed query goes to rdflib's engine over
+            triples() (NotImplementedError): rdflib's translateAlgebra, which could write it back
+            as text, changes the meaning of some OPTIONAL patterns."""
+            from rdflib.plugins.sparql.sparql import Query as ParsedQuery
+
+            if queryGraph != "__UNION__" or kwargs:
+                raise NotImplementedError
+            text = _bgp_text(query.algebra) if isinstance(query, ParsedQuery) else str(query)
+            if text is None:
+                raise NotImplementedError
+            if initBindings:
+                text = bind_values(text, {str(k): v for k, v in initBindings.items()})
+            try:
+                return _from_oxigraph(self._inner.query(text, default_graph=self._defaults,
+                                                         named_graphs=self._named,
+                                                         prefixes={k: str(v) for k, v in initNs.items()}))
+            except SyntaxError:
+                raise NotImplementedError from None
 
     return AssertedStore
 
 
-def _AssertedStore(store: Any, hidden: list[URIRef]) -> Any:  # noqa: N802 - a factory standing in for a class
-    return _asserted_store_class()(store, hidden)
+def _bgp_text(algebra: Any) -> str | None:
+    """`SELECT DISTINCT ?v WHERE { s p o . ... }` for a SelectQuery(Distinct(Project(BGP))), else None."""
+    try:
+        node = algebra.p
+        if node.name != "Distinct" or node.p.name != "Project" or node.p.p.name != "BGP":
+            return None
+        variables = " ".join(v.n3() for v in node.p.PV)
+        triples = " ".join(f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in node.p.p.triples)
+    except AttributeError:
+        return None
+    return f"SELECT DISTINCT {variables} WHERE {{ {triples} }}"
+
+
+def _AssertedStore(store: Any, hidden: list[URIRef], defaults: list[URIRef] | None = None,  # noqa: N802
+                   named: list[URIRef] | None = None) -> Any:
+    """A factory standing in for the class (oxrdflib is imported lazily)."""
+    return _asserted_store_class()(store, hidden, defaults, named)
 
 
 def open_remote(config: Config) -> Any:
