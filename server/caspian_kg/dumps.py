@@ -11,10 +11,9 @@ compared byte for byte with /export and ETags stay meaningful across restarts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import io
 import json
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 from rdflib import BNode, Dataset, Graph
@@ -22,26 +21,31 @@ from rdflib.compare import _TripleCanonicalizer
 from rdflib.term import Node
 
 from .errors import BadRequest
+from .formats import JSONLD, NQUADS, NTRIPLES, RDFXML, TRIG, TURTLE, Format
 from .store import KnowledgeGraph
 
 
 @dataclass(frozen=True)
 class DumpFormat:
-    name: str  # rdflib plugin name
-    media_type: str
+    name: str  # rdflib writer, and the name `caspian-kg export -f` takes
+    format: Format  # media type: the one content negotiation uses (formats.py)
     extension: str
     quads: bool  # keeps named graphs
+
+    @property
+    def media_type(self) -> str:
+        return self.format.media_type
 
 
 DUMP_FORMATS: dict[str, DumpFormat] = {
     f.name: f
     for f in (
-        DumpFormat("turtle", "text/turtle", "ttl", False),
-        DumpFormat("nt", "application/n-triples", "nt", False),
-        DumpFormat("xml", "application/rdf+xml", "rdf", False),
-        DumpFormat("trig", "application/trig", "trig", True),
-        DumpFormat("nquads", "application/n-quads", "nq", True),
-        DumpFormat("json-ld", "application/ld+json", "jsonld", True),
+        DumpFormat("turtle", TURTLE, "ttl", False),
+        DumpFormat("nt", NTRIPLES, "nt", False),
+        DumpFormat("xml", RDFXML, "rdf", False),
+        DumpFormat("trig", TRIG, "trig", True),
+        DumpFormat("nquads", NQUADS, "nq", True),
+        DumpFormat("json-ld", JSONLD, "jsonld", True),
     )
 }
 ALIASES = {"ttl": "turtle", "ntriples": "nt", "n-triples": "nt", "rdfxml": "xml", "rdf": "xml",

@@ -560,8 +560,7 @@ def export(extension: str) -> Response:
     if graph is not None and (graph not in kg.graphs or (graph == "inferred" and not inference)):
         raise NotFound(f"no named graph {graph!r}; use one of {', '.join(kg.graphs)}")
     name = "caspian-kg" + ("" if inference else "-asserted") + (f"-{graph.replace('/', '-')}" if graph else "")
-    fmt = Format(spec.name, spec.media_type, spec.name)
-    return conditional(lambda: dumps.chunks(cached_dump(kg, spec.name, inference, graph)), fmt,
+    return conditional(lambda: dumps.chunks(cached_dump(kg, spec.name, inference, graph)), spec.format,
                        f"{name}.{extension}", **{"Content-Disposition": f'attachment; filename="{name}.{extension}"'})
 
 
