@@ -67,3 +67,10 @@ def test_ontology_page_documents_axioms(client: FlaskClient) -> None:
     assert "domain" in text and "range" in text and "sub-class of" in text and "sub-property of" in text
     assert "role value member" in text  # the restriction behind ck:FullMembership
     assert "Transitive containment between places" in text  # comments shown
+
+
+def test_organisation_page_links_its_membership_chart(client: FlaskClient) -> None:
+    page = client.get("/id/org/cica.html").get_data(as_text=True)
+    assert 'href="/chart/cica"' in page
+    assert client.get("/chart/cica").status_code == 200
+    assert "Membership chart" not in client.get("/id/state/azerbaijan.html").get_data(as_text=True)

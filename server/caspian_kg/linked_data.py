@@ -303,7 +303,18 @@ def resource_page(kg: KnowledgeGraph, iri: URIRef, inference: bool = True) -> di
         "incoming": [view.statement(s, p, o, g) for (s, p, o), g in sorted(incoming.items(), key=order)],
         "inference": inference,
         "documents": {ext: f"{view.href(str(iri))}.{ext}" for ext in EXTENSIONS if ext != "html"},
+        "chart": _chart_href(kg, iri),
     }
+
+
+def _chart_href(kg: KnowledgeGraph, iri: URIRef) -> str | None:
+    """The membership chart of an organisation that has memberships (served by ui.py)."""
+    prefix = f"{kg.base}id/org/"
+    if "ui" not in current_app.blueprints or not str(iri).startswith(prefix):
+        return None
+    if next(kg.dataset.subjects(ORG.organization, iri), None) is None:
+        return None
+    return f"{request.script_root}/chart/{str(iri)[len(prefix):]}"
 
 
 def _first(view: View, node: Node, *predicates: URIRef) -> dict[str, Any] | None:
