@@ -109,3 +109,22 @@ def test_a_failed_load_leaves_the_loaded_graph_untouched(kg: KnowledgeGraph, tmp
     with pytest.raises(LoadError):
         load(Config(root=make_root(tmp_path, {"broken.ttl": "not turtle at all"})))
     assert len(kg.dataset) == before
+
+
+def test_version_tracks_everything_that_shapes_the_answers(tmp_path: Path) -> None:
+    """The version is the ETag and decides whether an on-disk store is reused: it must change
+    with the data, the shapes and the base IRI, and only with them."""
+    from caspian_kg.store import data_files, dataset_version
+
+    config = Config(root=make_root(tmp_path))
+    files = [p for _, p in data_files(config)]
+    first = dataset_version(config, files)
+    assert dataset_version(config, files) == first
+    assert dataset_version(config.with_(base="https://example.org/kg/"), files) != first
+    shapes = config.ontology_dir / "shapes.ttl"
+    shapes.write_text(shapes.read_text() + "\n# a comment\n")
+    second = dataset_version(config, files)
+    assert second != first
+    data = config.data_dir / "fixture.ttl"
+    data.write_text(data.read_text() + "\n# a comment\n")
+    assert dataset_version(config, files) != second

@@ -242,14 +242,11 @@ def _path(spec: str) -> Path:
 
 def open_oxigraph(config: Config, *, validate: bool | None = None, reason: bool = True) -> Any:
     """Open (or build) the on-disk store; reuse it when its recorded version matches the files."""
-    import pyoxigraph as ox
-    from oxrdflib import OxigraphStore
-
     from .store import KnowledgeGraph, data_files, dataset_version, finish_load, graph_iri
 
     path = _path(config.store)
     files = data_files(config)
-    version = dataset_version([p for _, p in files])
+    version = dataset_version(config, [p for _, p in files])
     graphs = {name: graph_iri(config.base, name) for name, _ in files}
     graphs["inferred"] = graph_iri(config.base, "inferred")
     meta_file = path / META_FILE

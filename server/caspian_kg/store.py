@@ -108,14 +108,16 @@ def rebase(graph: Graph, old: str, new: str) -> Graph:
     return out
 
 
-def dataset_version(files: list[Path]) -> str:
-    """A short hash of every input file and the package version: the dataset's ETag."""
-    from . import __version__
-
-    digest = hashlib.sha256(__version__.encode())
-    for path in files:
+def dataset_version(config: Config, files: list[Path]) -> str:
+    """A short hash of everything that shapes what is served: the input files, the SHACL shapes,
+    the base IRI and the package's own code and templates. It is the ETag material, and it decides
+    whether an on-disk store can be reopened, so an upgraded reasoner never serves a stale closure."""
+    digest = hashlib.sha256(config.base.encode())
+    package = Path(__file__).resolve().parent
+    code = sorted(p for p in package.rglob("*") if p.is_file() and p.suffix in {".py", ".html", ".css", ".js"})
+    for path in [*files, config.ontology_dir / "shapes.ttl", *code]:
         digest.update(path.name.encode())
-        digest.update(path.read_bytes())
+        digest.update(path.read_bytes() if path.is_file() else b"")
     return digest.hexdigest()[:16]
 
 
@@ -163,7 +165,7 @@ def load(config: Config, *, validate: bool | None = None, reason: bool = True) -
         base=config.base,
         graphs=graphs,
         files=files,
-        version=dataset_version([p for _, p, _ in parsed]),
+        version=dataset_version(config, [p for _, p, _ in parsed]),
         timings=timings,
         inconsistencies=inconsistencies,
         reasoner=engine,
