@@ -79,3 +79,29 @@ def wait_for_health(url: str, proc: subprocess.Popen[bytes], log: Path, limit: f
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.2)
     raise RuntimeError("server did not become healthy")
+
+
+# --- hostile queries and the listener that must never hear from them (conftest.listener) --------
+
+
+def connections(sock: socket.socket) -> int:
+    """How many connections the listener received (and drops them)."""
+    count = 0
+    while True:
+        try:
+            conn, _ = sock.accept()
+        except TimeoutError:
+            return count
+        conn.close()
+        count += 1
+
+
+SERVICE_QUERIES = [
+    "SELECT * {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
+    "SELECT * {{ SERVICE SILENT <{url}> {{ ?s ?p ?o }} }}",
+    "SELECT * {{ ?x ?y ?z OPTIONAL {{ SERVICE <{url}> {{ ?s ?p ?o }} }} }} LIMIT 1",
+    "ASK {{ FILTER EXISTS {{ SERVICE <{url}> {{ ?s ?p ?o }} }} }}",
+    "SELECT * {{ {{ SELECT * {{ SERVICE <{url}> {{ ?s ?p ?o }} }} }} }}",
+    "CONSTRUCT {{ ?s ?p ?o }} WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
+    "SELECT * {{ BIND(<{url}> AS ?u) SERVICE ?u {{ ?s ?p ?o }} }}",
+]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import SERVICE_QUERIES, connections
 
 from caspian_kg import backends
 from caspian_kg.config import Config
@@ -208,3 +209,27 @@ def test_rdflib_api_on_oxigraph_answers_like_memory(oxigraph_kg: KnowledgeGraph,
         for param in query.parameters:
             if param.from_data:
                 assert library.enumeration(oxigraph_kg, query, param) == library.enumeration(kg, query, param)
+
+
+@pytest.fixture(scope="module")
+def oxigraph_app(oxigraph_kg: KnowledgeGraph, config: Config) -> Any:
+    from caspian_kg.app import create_app
+
+    app = create_app(config, oxigraph_kg)
+    yield app
+    for pool in app.extensions["caspian_kg"]["pools"]:
+        pool.close()
+
+
+@pytest.mark.parametrize("template", SERVICE_QUERIES, ids=range(len(SERVICE_QUERIES)))
+def test_oxigraph_store_never_calls_out_either(oxigraph_app: Any, listener: socket.socket, template: str) -> None:
+    """Oxigraph itself *does* run SERVICE over HTTP, so the endpoint's refusal is all that stands
+    between a query and an internal service: prove it on this store too."""
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/sparql"
+    client = oxigraph_app.test_client()
+    query = template.format(url=url)
+    for response in (client.get("/sparql", query_string={"query": query}),
+                     client.post("/sparql", data=query, content_type="application/sparql-query")):
+        assert response.status_code == 400
+        assert "SERVICE" in response.get_data(as_text=True)
+    assert connections(listener) == 0

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from helpers import SERVICE_QUERIES, connections
 
 from caspian_kg.app import create_app
 from caspian_kg.config import Config
@@ -87,37 +88,6 @@ def app_default(config: Config, kg: KnowledgeGraph) -> Iterator[Flask]:
 # --- no outbound request, ever -----------------------------------------------------------------
 
 
-@pytest.fixture()
-def listener() -> Iterator[socket.socket]:
-    """A local TCP server standing in for an internal service an attacker wants reached."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    sock.settimeout(0.2)
-    yield sock
-    sock.close()
-
-
-def connections(sock: socket.socket) -> int:
-    count = 0
-    while True:
-        try:
-            conn, _ = sock.accept()
-        except TimeoutError:
-            return count
-        conn.close()
-        count += 1
-
-
-SERVICE_QUERIES = [
-    "SELECT * {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
-    "SELECT * {{ SERVICE SILENT <{url}> {{ ?s ?p ?o }} }}",
-    "SELECT * {{ ?x ?y ?z OPTIONAL {{ SERVICE <{url}> {{ ?s ?p ?o }} }} }} LIMIT 1",
-    "ASK {{ FILTER EXISTS {{ SERVICE <{url}> {{ ?s ?p ?o }} }} }}",
-    "SELECT * {{ {{ SELECT * {{ SERVICE <{url}> {{ ?s ?p ?o }} }} }} }}",
-    "CONSTRUCT {{ ?s ?p ?o }} WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
-    "SELECT * {{ BIND(<{url}> AS ?u) SERVICE ?u {{ ?s ?p ?o }} }}",
-]
 
 
 @pytest.mark.parametrize("template", SERVICE_QUERIES, ids=range(len(SERVICE_QUERIES)))
