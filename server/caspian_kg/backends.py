@@ -610,7 +610,7 @@ def run_native(kg: Any, job: Any) -> SPARQLResult:
     if backend.path is not None and backend._pid != os.getpid():
         backend.after_fork()
         backend._pid = os.getpid()
-    default, named = checked_dataset(job.query, job.base)
+    default, named = checked_dataset(job.query, job.base, backend.prefixes)
     if job.default_graphs is not None or job.named_graphs is not None:
         default, named = job.default_graphs, job.named_graphs
     own = {str(iri) for iri in kg.graphs.values()}
@@ -648,7 +648,8 @@ _NEEDS_PARSE = __import__("re").compile(
 _CHECKED: dict[tuple[str, str], tuple[tuple[str, ...] | None, tuple[str, ...] | None]] = {}
 
 
-def checked_dataset(text: str, base: str) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+def checked_dataset(text: str, base: str, prefixes: dict[str, str] | None = None,
+                    ) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
     """Validate a query once (sparql.parse_query raises the 400s) and remember its FROM /
     FROM NAMED graphs; the parse costs milliseconds, the check is repeated for free."""
     key = (text, base)
@@ -657,7 +658,7 @@ def checked_dataset(text: str, base: str) -> tuple[tuple[str, ...] | None, tuple
     if key not in _CHECKED:
         from .sparql import parse_query
 
-        algebra = parse_query(text, base).algebra
+        algebra = parse_query(text, base, prefixes).algebra
         default = named = None
         if algebra.datasetClause:
             default = tuple(str(c.default) for c in algebra.datasetClause if c.default is not None)

@@ -193,7 +193,7 @@ def run_query(kg: KnowledgeGraph, max_results: int, job: QueryJob) -> Answer:
         from .backends import run_native
 
         return serialize_answer(kg, max_results, job, run_native(kg, job))
-    query = parse_query(job.query, job.base)
+    query = parse_query(job.query, job.base, kg.prefixes())
     main = query.algebra
     default, named = job.default_graphs, job.named_graphs
     if default is None and named is None and main.datasetClause:
@@ -223,10 +223,12 @@ def serialize_answer(kg: KnowledgeGraph, max_results: int, job: QueryJob, result
     return Answer(fmt.content_type, serialize_graph(result.graph, fmt))
 
 
-def parse_query(text: str, base: str | None = None) -> Query:
-    """Parse and translate a query; syntax errors, updates and SERVICE become one-line 400s."""
+def parse_query(text: str, base: str | None = None, prefixes: dict[str, str] | None = None) -> Query:
+    """Parse and translate a query; syntax errors, updates and SERVICE become one-line 400s.
+    `prefixes` are predeclared (the data's: ck:, org:, state:... as on Wikidata's service), the
+    same ones every store declares, so a query means the same on each."""
     try:
-        query = translateQuery(parseQuery(text), base=base)
+        query = translateQuery(parseQuery(text), base=base, initNs=prefixes)
     except ParseBaseException as exc:
         if _is_update(text):
             raise BadRequest("SPARQL Update is not accepted: this endpoint is read-only") from None
