@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -105,3 +106,15 @@ SERVICE_QUERIES = [
     "CONSTRUCT {{ ?s ?p ?o }} WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
     "SELECT * {{ BIND(<{url}> AS ?u) SERVICE ?u {{ ?s ?p ?o }} }}",
 ]
+
+
+def assert_service_refused(client: Any, listener: socket.socket, template: str) -> None:
+    """A SERVICE query aimed at `listener` is a 400 naming SERVICE, by GET and by POST, and the
+    listener hears nothing."""
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/sparql"
+    query = template.format(url=url)
+    for response in (client.get("/sparql", query_string={"query": query}),
+                     client.post("/sparql", data=query, content_type="application/sparql-query")):
+        assert response.status_code == 400
+        assert "SERVICE" in response.get_data(as_text=True)
+    assert connections(listener) == 0

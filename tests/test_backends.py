@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import SERVICE_QUERIES, connections
+from helpers import SERVICE_QUERIES, assert_service_refused
 
 from caspian_kg import backends
 from caspian_kg.config import Config
@@ -225,11 +225,4 @@ def oxigraph_app(oxigraph_kg: KnowledgeGraph, config: Config) -> Any:
 def test_oxigraph_store_never_calls_out_either(oxigraph_app: Any, listener: socket.socket, template: str) -> None:
     """Oxigraph itself *does* run SERVICE over HTTP, so the endpoint's refusal is all that stands
     between a query and an internal service: prove it on this store too."""
-    url = f"http://127.0.0.1:{listener.getsockname()[1]}/sparql"
-    client = oxigraph_app.test_client()
-    query = template.format(url=url)
-    for response in (client.get("/sparql", query_string={"query": query}),
-                     client.post("/sparql", data=query, content_type="application/sparql-query")):
-        assert response.status_code == 400
-        assert "SERVICE" in response.get_data(as_text=True)
-    assert connections(listener) == 0
+    assert_service_refused(oxigraph_app.test_client(), listener, template)

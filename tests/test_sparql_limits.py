@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from helpers import SERVICE_QUERIES, connections
+from helpers import SERVICE_QUERIES, assert_service_refused, connections
 
 from caspian_kg.app import create_app
 from caspian_kg.config import Config
@@ -88,18 +88,9 @@ def app_default(config: Config, kg: KnowledgeGraph) -> Iterator[Flask]:
 # --- no outbound request, ever -----------------------------------------------------------------
 
 
-
-
 @pytest.mark.parametrize("template", SERVICE_QUERIES, ids=range(len(SERVICE_QUERIES)))
 def test_service_is_refused_and_never_called(app_default: Flask, listener: socket.socket, template: str) -> None:
-    url = f"http://127.0.0.1:{listener.getsockname()[1]}/sparql"
-    client = app_default.test_client()
-    query = template.format(url=url)
-    for response in (client.get("/sparql", query_string={"query": query}),
-                     client.post("/sparql", data=query, content_type="application/sparql-query")):
-        assert response.status_code == 400
-        assert "SERVICE" in response.get_data(as_text=True)
-    assert connections(listener) == 0
+    assert_service_refused(app_default.test_client(), listener, template)
 
 
 def test_remote_graph_iris_select_nothing_and_fetch_nothing(app_default: Flask, kg: KnowledgeGraph,
