@@ -98,6 +98,16 @@ def test_oxigraph_store_reopens_without_reloading(oxigraph_kg: KnowledgeGraph, c
     assert again.version == oxigraph_kg.version
 
 
+def test_a_store_in_use_is_a_one_line_error(oxigraph_kg: KnowledgeGraph) -> None:
+    """RocksDB locks the directory: a second server on it gets a clear message, not a traceback."""
+    cli = [str(Path(sys.executable).with_name("caspian-kg")), "--root", str(ROOT)]
+    done = subprocess.run(cli + ["stats", "--store", oxigraph_kg.backend.spec],  # type: ignore[union-attr]
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "another process has it open" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
 def test_oxigraph_store_rebuilds_when_the_files_change(tmp_path: Path) -> None:
     root = tmp_path / "root"
     shutil.copytree(ROOT / "ontology", root / "ontology")
@@ -219,6 +229,94 @@ def oxigraph_app(oxigraph_kg: KnowledgeGraph, config: Config) -> Any:
     yield app
     for pool in app.extensions["caspian_kg"]["pools"]:
         pool.close()
+
+
+RESULT_FORMAT_NAMES = ("json", "xml", "csv", "tsv")
+
+
+def parsed_rows(body: bytes, fmt: str) -> list[tuple[str, ...]]:
+    """An HTTP answer's rows, parsed by rdflib's result parsers (CSV keeps only lexical forms,
+    for both stores alike)."""
+    import io
+
+    from rdflib.query import Result
+
+    return rows(Result.parse(io.BytesIO(body), format=fmt))
+
+
+SELECT_QUERIES = [q for q in QueryLibrary.load(Config(root=ROOT)) if q.query_type == "SELECT"]
+
+
+@pytest.mark.parametrize("fmt", RESULT_FORMAT_NAMES)
+@pytest.mark.parametrize("query", SELECT_QUERIES, ids=lambda q: q.name)
+def test_oxigraph_writes_saved_answers_like_memory(oxigraph_app: Any, app: Any, query: Any, fmt: str) -> None:
+    """Oxigraph serialises SELECT answers itself (backends.NativeSolutions): every saved query,
+    in every result format, parses to the rows rdflib's writers give on the memory store."""
+    params = {**sample_values(query), "format": fmt}
+    native = oxigraph_app.test_client().get(f"/queries/{query.name}", query_string=params)
+    memory = app.test_client().get(f"/queries/{query.name}", query_string=params)
+    assert native.status_code == memory.status_code == 200, native.data[:300]
+    assert native.content_type == memory.content_type
+    assert parsed_rows(native.data, fmt) == parsed_rows(memory.data, fmt)
+
+
+TRICKY = r"""SELECT ?x ?y WHERE { VALUES (?x ?y) {
+  ("a\nb,\"c" "<result></result>")
+  ("r\r\n\t"@en <http://example.org/result>)
+  (UNDEF "}},{\"x\":1}")
+  ("" UNDEF) } }"""
+
+
+@pytest.mark.parametrize("fmt", RESULT_FORMAT_NAMES)
+def test_native_row_count_is_exact_for_tricky_terms(oxigraph_kg: KnowledgeGraph, fmt: str) -> None:
+    """Line breaks, quotes, '<result>' and JSON-like text inside terms do not fool the count."""
+    native = oxigraph_kg.backend.query(TRICKY, native=True)  # type: ignore[union-attr]
+    body = native.serialize(fmt, max_results=10)
+    assert backends.count_rows(body, fmt) == 4
+    if fmt != "csv":  # rdflib's CSV parser reads a quoted line break as two records
+        assert len(parsed_rows(body, fmt)) == 4
+
+
+@pytest.mark.parametrize("fmt", RESULT_FORMAT_NAMES)
+@pytest.mark.parametrize(("limit", "status"), [(4, 200), (3, 413)])
+def test_native_answers_keep_the_row_limit(oxigraph_kg: KnowledgeGraph, config: Config, fmt: str,
+                                           limit: int, status: int) -> None:
+    """/sparql on the Oxigraph store: max_results rows pass, one more is a 413, in every format."""
+    from caspian_kg.app import create_app
+
+    small = create_app(config.with_(workers=1, max_results=limit), oxigraph_kg)
+    try:
+        query = f"{TRICKY}\n# limit {limit}"  # the answer cache is per process, keyed by request
+        response = small.test_client().get("/sparql", query_string={"query": query, "format": fmt})
+        assert response.status_code == status, response.data[:300]
+        if status == 413:
+            assert b"more than 3 rows" in response.data
+    finally:
+        small.extensions["caspian_kg"]["pool"].close()
+
+
+def test_native_answers_stop_growing_at_the_byte_cap(oxigraph_kg: KnowledgeGraph,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A result is cut off while Oxigraph writes it (max_results x MAX_ROW_BYTES), before the
+    rows are counted: a huge result cannot fill the worker's memory first."""
+    from caspian_kg.errors import ResultTooLarge
+
+    monkeypatch.setattr(backends.NativeSolutions, "MAX_ROW_BYTES", 1)
+    query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
+    sink_sizes: list[int] = []
+    real = backends._CappedSink.write
+
+    def spy(self: Any, data: Any) -> int:
+        sink_sizes.append(self.size + len(data))
+        return real(self, data)
+
+    monkeypatch.setattr(backends._CappedSink, "write", spy)
+    with pytest.raises(ResultTooLarge):
+        oxigraph_kg.backend.query(query, native=True).serialize("json", max_results=1000)  # type: ignore[union-attr]
+    assert max(sink_sizes) < 1000 + 65_536 + 64 * 1024  # stopped within a chunk of the cap
+    full = oxigraph_kg.backend.query(query, native=True).serialize  # type: ignore[union-attr]
+    monkeypatch.undo()
+    assert len(full("json", max_results=100_000)) > 1000 + 65_536 + 64 * 1024
 
 
 @pytest.mark.parametrize("template", SERVICE_QUERIES, ids=range(len(SERVICE_QUERIES)))

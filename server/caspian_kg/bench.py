@@ -207,22 +207,23 @@ def _http_compare(root: Path, store_dir: Path, baseline_dir: Path, queries: list
         _wait(f"http://127.0.0.1:{ox_port}/query?query=ASK%7B%7D")
         results: dict[str, Any] = {}
         ours_base, ox_base = f"http://127.0.0.1:{ours_port}", f"http://127.0.0.1:{ox_port}/query"
-        graphs = _our_graph_names(ours_base)
+        dataset = _dataset_params(root)
+        results["disagree"] = _disagreements(ours_base, ox_base, dataset, queries)
         for mode in ("cold", "uncached", "cached"):
             mine, other = [], []
             for name, path, text in queries:
                 n = 1 if mode == "cold" else requests // max(1, len(queries)) or 1
                 mine.append(_measure(lambda i: _get_ours(ours_base, path, text, mode, i), n))
-                other.append(_measure(lambda i: _get_oxigraph(ox_base, text, graphs, mode, i), n))
-            results[mode] = (_summary(mine), _summary(other))
+                other.append(_measure(lambda i: _get_oxigraph(ox_base, text, dataset, mode, i), n))
+            results[mode] = (_summary(mine), _summary(other), _geomean_ratio(mine, other))
         results["throughput"] = (_throughput(lambda i: _get_ours(ours_base, queries[i % len(queries)][1],
                                                                  queries[i % len(queries)][2], "cached", i), requests),
-                                 _throughput(lambda i: _get_oxigraph(ox_base, queries[i % len(queries)][2], graphs,
+                                 _throughput(lambda i: _get_oxigraph(ox_base, queries[i % len(queries)][2], dataset,
                                                                      "cached", i), requests))
         results["throughput_uncached"] = (
             _throughput(lambda i: _get_ours(ours_base, queries[i % len(queries)][1], queries[i % len(queries)][2],
                                             "uncached", i), requests),
-            _throughput(lambda i: _get_oxigraph(ox_base, queries[i % len(queries)][2], graphs, "uncached", i),
+            _throughput(lambda i: _get_oxigraph(ox_base, queries[i % len(queries)][2], dataset, "uncached", i),
                         requests))
         results["queries"] = len(queries)
         return results
@@ -236,30 +237,55 @@ def _http_compare(root: Path, store_dir: Path, baseline_dir: Path, queries: list
                 process.kill()
 
 
-def _our_graph_names(base: str) -> list[str]:
-    """The default graph Oxigraph must use to answer like us: asserted union + closure."""
+def _dataset_params(root: Path) -> list[tuple[str, str]]:
+    """The Protocol dataset Oxigraph must be given to answer like us: the asserted union plus
+    the closure as the default graph, and each of our graphs as a named graph. (With only
+    default-graph-uri the dataset has *no* named graphs, so `GRAPH <…/inferred> {…}` would
+    match nothing and Oxigraph would win by answering a different, empty question.)"""
     from .backends import UNION_GRAPH
-    from .config import DEFAULT_BASE
+    from .store import data_files, graph_iri
 
-    urllib.request.urlopen(base + "/health", timeout=10).read()
-    return [str(UNION_GRAPH), f"{DEFAULT_BASE}graph/inferred"]
+    config = Config(root=root)
+    inferred = str(graph_iri(config.base, "inferred"))
+    named = [str(graph_iri(config.base, name)) for name, _ in data_files(config)] + [inferred]
+    return ([("default-graph-uri", str(UNION_GRAPH)), ("default-graph-uri", inferred)]
+            + [("named-graph-uri", g) for g in named])
+
+
+def _disagreements(ours: str, theirs: str, dataset: list[tuple[str, str]],
+                   queries: list[tuple[str, str, str]]) -> list[str]:
+    """Saved queries whose row counts differ between the two servers (there should be none:
+    a benchmark of different answers measures nothing)."""
+    out = []
+    for name, path, text in queries:
+        mine = _rows(_fetch(ours + path))
+        other = _rows(_fetch(theirs + "?" + urllib.parse.urlencode([("query", text), *dataset])))
+        if mine != other:
+            out.append(f"{name} ({mine} vs {other} rows)")
+    return out
+
+
+def _fetch(url: str) -> bytes:
+    request = urllib.request.Request(url, headers={"Accept": "application/sparql-results+json"})
+    with urllib.request.urlopen(request, timeout=120) as response:
+        return response.read()  # type: ignore[no-any-return]
+
+
+def _rows(body: bytes) -> int:
+    data = json.loads(body)
+    return len(data["results"]["bindings"]) if "results" in data else 1
 
 
 def _get_ours(base: str, path: str, text: str, mode: str, i: int) -> None:
     if mode == "uncached":  # a different request each time: no answer cache, no ETag
-        url = f"{base}/sparql?" + urllib.parse.urlencode({"query": f"{text}\n# {time.time_ns()} {i}"})
+        _fetch(f"{base}/sparql?" + urllib.parse.urlencode({"query": f"{text}\n# {time.time_ns()} {i}"}))
     else:
-        url = base + path
-    request = urllib.request.Request(url, headers={"Accept": "application/sparql-results+json"})
-    urllib.request.urlopen(request, timeout=120).read()
+        _fetch(base + path)
 
 
-def _get_oxigraph(base: str, text: str, graphs: list[str], mode: str, i: int) -> None:
-    params = [("query", f"{text}\n# {time.time_ns()} {i}" if mode == "uncached" else text)]
-    params += [("default-graph-uri", g) for g in graphs]
-    request = urllib.request.Request(base + "?" + urllib.parse.urlencode(params),
-                                     headers={"Accept": "application/sparql-results+json"})
-    urllib.request.urlopen(request, timeout=120).read()
+def _get_oxigraph(base: str, text: str, dataset: list[tuple[str, str]], mode: str, i: int) -> None:
+    query = f"{text}\n# {time.time_ns()} {i}" if mode == "uncached" else text
+    _fetch(base + "?" + urllib.parse.urlencode([("query", query), *dataset]))
 
 
 def _measure(call: Any, n: int) -> list[float]:
@@ -279,6 +305,17 @@ def _summary(samples: list[list[float]]) -> dict[str, float]:
     if not flat:
         return {"p50": 0.0, "p99": 0.0}
     return {"p50": statistics.median(flat) * 1000, "p99": flat[min(len(flat) - 1, int(len(flat) * 0.99))] * 1000}
+
+
+def _geomean_ratio(mine: list[list[float]], other: list[list[float]]) -> float:
+    """The geometric mean over queries of (our median / Oxigraph's median) for each query: the
+    typical per-query factor. The p50 over all requests can fall in the gap between the fast
+    and the slow queries and jump between runs; this does not."""
+    import math
+
+    ratios = [statistics.median(m) / statistics.median(o) for m, o in zip(mine, other) if m and o
+              and statistics.median(o) > 0]
+    return math.exp(sum(math.log(r) for r in ratios) / len(ratios)) if ratios else 0.0
 
 
 def _throughput(call: Any, n: int, clients: int = 4) -> float:
@@ -318,12 +355,19 @@ def render(rows: list[dict[str, Any]]) -> str:
         lines.append(f"| {size} | peak memory (MB) | {memory['rss_mb']:.0f} | {ours['rss_mb']:.0f} | "
                      f"{base['rss_mb']:.0f} | {_ratio(ours['rss_mb'], base['rss_mb'])} |")
         for mode in ("cold", "uncached", "cached"):
-            mine, other = row[mode]
+            mine, other, per_query = row[mode]
             lines.append(f"| {size} | {mode} saved-query latency p50 / p99 (ms) | – | {mine['p50']:.1f} / "
                          f"{mine['p99']:.1f} | {other['p50']:.1f} / {other['p99']:.1f} | "
                          f"{_ratio(mine['p50'], other['p50'])} / {_ratio(mine['p99'], other['p99'])} |")
+            lines.append(f"| {size} | {mode}: per-query ratio of medians, geometric mean | – | – | – | "
+                         f"{per_query:.2f}x |")
         for key, label in (("throughput", "cached"), ("throughput_uncached", "uncached")):
             mine_t, other_t = row[key]
             lines.append(f"| {size} | {label} throughput, 4 clients (req/s) | – | {mine_t:.0f} | {other_t:.0f} | "
                          f"{_ratio(mine_t, other_t)} |")
+    notes = [f"{row['size']:,} triples: {', '.join(row['disagree'])}" for row in rows if row.get("disagree")]
+    if notes:
+        lines += ["", "Answers that differ between the servers (row counts): " + "; ".join(notes)]
+    else:
+        lines += ["", "Both servers returned the same number of rows for every query at every size."]
     return "\n".join(lines)

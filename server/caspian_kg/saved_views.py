@@ -18,22 +18,20 @@ import hashlib
 import json
 from dataclasses import dataclass
 from functools import partial
-from itertools import islice
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from flask.blueprints import BlueprintSetupState
 from rdflib import RDFS, URIRef
-from rdflib.plugins.sparql.processor import SPARQLResult
 from rdflib.term import Identifier
 
 from . import __version__
 from .config import Config
-from .errors import BadRequest, CaspianError, ResultTooLarge
-from .formats import (GRAPH_FORMATS, RESULT_FORMATS, SPARQL_JSON, Format, negotiate, serialize_graph,
-                      serialize_result)
-from .saved import RESERVED, LEXICAL, Parameter, QueryLibrary, SavedQuery, execute
+from .errors import BadRequest, CaspianError
+from .formats import GRAPH_FORMATS, RESULT_FORMATS, SPARQL_JSON, Format, negotiate
+from .saved import LEXICAL, RESERVED, Parameter, QueryLibrary, SavedQuery, execute
+from .sparql import Answer, serialize_answer
 from .store import KnowledgeGraph
 from .workers import WorkerPool
 
@@ -56,10 +54,6 @@ class SavedJob:
     format: str  # a Format.name of RESULT_FORMATS or GRAPH_FORMATS, negotiated in the web thread
 
 
-@dataclass(frozen=True)
-class Answer:
-    content_type: str
-    body: bytes
 
 
 @bp.record_once
@@ -98,33 +92,16 @@ def _state() -> tuple[KnowledgeGraph, QueryLibrary, WorkerPool]:
 
 
 def run_job(kg: KnowledgeGraph, library: QueryLibrary, max_results: int, job: SavedJob) -> Answer:
-    """Evaluate and serialise one saved query (runs inside a worker process)."""
+    """Evaluate and serialise one saved query (runs inside a worker process), bounded and
+    written exactly as /sparql writes its answers."""
     query = library.get(job.name)
     if kg.backend is not None:  # Oxigraph on disk / remote engine: native evaluation
         from .backends import execute_saved
 
-        result = execute_saved(kg, query, dict(job.bindings))
+        result = execute_saved(kg, query, dict(job.bindings), native=True)
     else:
         result = execute(kg, query, dict(job.bindings))
-    if result.type in ("SELECT", "ASK"):
-        fmt = next(f for f in RESULT_FORMATS if f.name == job.format)
-        if result.type == "SELECT":
-            result = _bounded(result, max_results)
-        return Answer(fmt.content_type, serialize_result(result, fmt))
-    fmt = next(f for f in GRAPH_FORMATS if f.name == job.format)
-    assert result.graph is not None
-    if len(result.graph) > max_results:
-        raise ResultTooLarge(f"the result has more than {max_results} triples (the limit)")
-    return Answer(fmt.content_type, serialize_graph(result.graph, fmt))
-
-
-def _bounded(result: Any, max_results: int) -> SPARQLResult:
-    """At most `max_results` rows, materialised; one more is a 413, as on /sparql."""
-    variables = list(result.vars or [])
-    rows = [{v: t for v, t in zip(variables, row) if t is not None} for row in islice(result, max_results + 1)]
-    if len(rows) > max_results:
-        raise ResultTooLarge(f"the result has more than {max_results} rows (the limit)")
-    return SPARQLResult({"type_": "SELECT", "vars_": variables, "bindings": rows})
+    return serialize_answer(kg, max_results, result, None, (job.format,))
 
 
 # --- the web side ---------------------------------------------------------------------------

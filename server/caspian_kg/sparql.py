@@ -32,6 +32,7 @@ from rdflib.plugins.sparql.processor import SPARQLResult
 from rdflib.plugins.sparql.sparql import Query, QueryContext
 from werkzeug.datastructures import MultiDict
 
+from .backends import NativeSolutions
 from .config import Config
 from .errors import BadRequest, PayloadTooLarge, ResultTooLarge, UnsupportedMediaType
 from .formats import FORMAT_IRIS, GRAPH_FORMATS, RESULT_FORMATS, negotiate, serialize_graph, serialize_result
@@ -192,7 +193,7 @@ def run_query(kg: KnowledgeGraph, max_results: int, job: QueryJob) -> Answer:
     if kg.backend is not None:  # Oxigraph on disk or a remote engine evaluates the text itself
         from .backends import run_native
 
-        return serialize_answer(kg, max_results, job, run_native(kg, job))
+        return serialize_answer(kg, max_results, run_native(kg, job), job.accept, job.formats)
     query = parse_query(job.query, job.base, kg.prefixes())
     main = query.algebra
     default, named = job.default_graphs, job.named_graphs
@@ -204,17 +205,22 @@ def run_query(kg: KnowledgeGraph, max_results: int, job: QueryJob) -> Answer:
     ctx = QueryContext(dataset, initBindings={})
     ctx.graph = graph
     ctx.prologue = query.prologue
-    return serialize_answer(kg, max_results, job, SPARQLResult(evalPart(ctx, main)))
+    return serialize_answer(kg, max_results, SPARQLResult(evalPart(ctx, main)), job.accept, job.formats)
 
 
-def serialize_answer(kg: KnowledgeGraph, max_results: int, job: QueryJob, result: SPARQLResult) -> Answer:
-    """Bound and serialise a result in the negotiated format (whatever engine produced it)."""
+def serialize_answer(kg: KnowledgeGraph, max_results: int, result: Any, accept: str | None,
+                     formats: Sequence[str]) -> Answer:
+    """Bound and serialise a result (whatever engine produced it) in the format negotiated
+    from `accept` and `formats` (format= values or a saved query's format name). SELECT
+    solutions still inside Oxigraph (backends.NativeSolutions) are written by Oxigraph."""
     if result.type in ("SELECT", "ASK"):
-        fmt = negotiate(job.accept, RESULT_FORMATS, job.formats)
+        fmt = negotiate(accept, RESULT_FORMATS, formats)
+        if isinstance(result, NativeSolutions):
+            return Answer(fmt.content_type, result.serialize(fmt.name, max_results))
         if result.type == "SELECT":
             result = _bounded(result, max_results)
         return Answer(fmt.content_type, serialize_result(result, fmt))
-    fmt = negotiate(job.accept, GRAPH_FORMATS, job.formats)
+    fmt = negotiate(accept, GRAPH_FORMATS, formats)
     assert result.graph is not None
     if len(result.graph) > max_results:
         raise ResultTooLarge(f"the result has more than {max_results} triples (the limit); make the query more selective")

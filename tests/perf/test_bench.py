@@ -17,3 +17,6 @@ def test_bench_produces_a_table_with_ratios(tmp_path: Path, config: Config) -> N
     metrics = {line.split("|")[2].strip() for line in lines}
     assert {"load + closure (s)", "peak memory (MB)", "cached throughput, 4 clients (req/s)"} <= metrics
     assert all(line.rstrip(" |").split("|")[-1].strip().endswith("x") for line in lines)
+    assert "uncached: per-query ratio of medians, geometric mean" in metrics
+    # both servers answered the same question (same dataset, named graphs included)
+    assert "Both servers returned the same number of rows for every query" in table, table
