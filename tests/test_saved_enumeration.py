@@ -65,7 +65,7 @@ def small_oxigraph(small: Dataset) -> Any:
     from oxrdflib._converter import to_ox
 
     store = ox.Store()
-    store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.NamedNode(str(g.identifier)))
+    store.extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), ox.NamedNode(str(g)))
                  for s, p, o, g in small.quads((None, None, None, None)))
     return store
 
