@@ -26,6 +26,30 @@ def test_sources_are_verbatim_copies(name: str) -> None:
     assert hashlib.sha256((ROOT / "data" / "sources" / name).read_bytes()).hexdigest() == SOURCE_SHA256[name]
 
 
+def test_asserted_view_is_exactly_the_files_without_a_second_copy(kg: KnowledgeGraph) -> None:
+    """kg.asserted is the dataset minus the closure, read from the same indexes (not a copy):
+    the triples of the files, each graph as loaded, and nothing it could be written through."""
+    from rdflib import Graph
+    from rdflib.compare import isomorphic
+
+    from caspian_kg.store import WithoutGraph, parse_turtle
+
+    store = kg.asserted.store
+    assert isinstance(store, WithoutGraph) and store.inner is kg.dataset.store
+    union = Graph()
+    for iri in kg.files:
+        graph = Graph()
+        graph += kg.asserted.graph(iri)
+        assert isomorphic(graph, parse_turtle(kg.files[iri])), iri
+        union += graph
+    seen = set(kg.asserted.triples((None, None, None)))
+    assert seen == set(union) and len(kg.asserted) == len(union)
+    assert {c for *_, c in kg.asserted.quads((None, None, None, None))} == set(kg.files)
+    assert len(kg.asserted.graph(kg.inferred_graph)) == 0 < len(kg.dataset.graph(kg.inferred_graph))
+    with pytest.raises(TypeError):
+        kg.asserted.add((kg.inferred_graph, kg.inferred_graph, kg.inferred_graph))
+
+
 def test_one_named_graph_per_file(kg: KnowledgeGraph) -> None:
     names = {str(g.identifier) for g in kg.dataset.graphs() if len(g)}
     assert {

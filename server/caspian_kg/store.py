@@ -10,10 +10,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rdflib import Dataset, Graph, Namespace, URIRef
+from rdflib.store import Store
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from .config import DEFAULT_BASE, Config
@@ -136,20 +139,18 @@ def load(config: Config, *, validate: bool | None = None, reason: bool = True) -
     for name, path in data_files(config):
         parsed.append((name, path, parse_turtle(path, config.base)))
     dataset = Dataset(default_union=True)
-    asserted = Dataset(default_union=True)
     graphs: dict[str, URIRef] = {}
     files: dict[URIRef, Path] = {}
     for name, path, graph in parsed:
         iri = graph_iri(config.base, name)
         graphs[name], files[iri] = iri, path
-        for target in (dataset, asserted):
-            named = target.graph(iri)
-            for triple in graph:
-                named.add(triple)
+        named = dataset.graph(iri)
+        for triple in graph:
+            named.add(triple)
         for prefix, ns in graph.namespaces():
             dataset.bind(prefix, ns, override=False)
-            asserted.bind(prefix, ns, override=False)
     graphs["inferred"] = graph_iri(config.base, "inferred")
+    asserted = Dataset(store=WithoutGraph(dataset.store, graphs["inferred"]), default_union=True)
     timings = {"load": time.perf_counter() - started}
 
     inconsistencies: list[str] = []
@@ -171,6 +172,67 @@ def load(config: Config, *, validate: bool | None = None, reason: bool = True) -
         reasoner=engine,
     )
     return finish_load(kg, config, validate)
+
+
+class WithoutGraph(Store):
+    """A read-only view of a memory store without one of its graphs: the asserted facts are the
+    dataset minus the closure, served from the same indexes instead of a second copy (which
+    doubled the memory of every load). Sound because the closure graph holds only triples that
+    are not asserted (the reasoners prune the others), so a triple is asserted exactly when one
+    of its graphs is not the hidden one."""
+
+    context_aware = True
+    formula_aware = False
+    graph_aware = True
+    transaction_aware = False
+
+    def __init__(self, inner: Store, hidden: URIRef) -> None:
+        super().__init__()
+        self.inner, self.hidden = inner, hidden
+
+    def _shown(self, context: Any) -> bool:
+        return context is None or getattr(context, "identifier", context) != self.hidden
+
+    def triples(self, triple_pattern: Any, context: Any = None) -> Iterator[Any]:
+        if context is not None:
+            if self._shown(context):
+                yield from self.inner.triples(triple_pattern, context)
+            return
+        for triple, contexts in self.inner.triples(triple_pattern, None):
+            shown = [c for c in contexts if self._shown(c)]
+            if shown:
+                yield triple, iter(shown)
+
+    def __len__(self, context: Any = None) -> int:
+        if context is not None:
+            return self.inner.__len__(context) if self._shown(context) else 0
+        return self.inner.__len__(None) - self.inner.__len__(Graph(identifier=self.hidden))  # disjoint
+
+    def contexts(self, triple: Any = None) -> Iterator[Any]:
+        return (c for c in self.inner.contexts(triple) if self._shown(c))
+
+    def add_graph(self, graph: Graph) -> None:
+        """Dataset() registers its default graph, which the inner store already has."""
+        if self._shown(graph):
+            self.inner.add_graph(graph)
+
+    def add(self, triple: Any, context: Any, quoted: bool = False) -> None:
+        raise TypeError("the asserted view is read-only")
+
+    def remove(self, triple: Any, context: Any = None) -> None:
+        raise TypeError("the asserted view is read-only")
+
+    def bind(self, prefix: str, namespace: Any, override: bool = True) -> None:
+        self.inner.bind(prefix, namespace, override=override)
+
+    def namespace(self, prefix: str) -> Any:
+        return self.inner.namespace(prefix)
+
+    def prefix(self, namespace: Any) -> Any:
+        return self.inner.prefix(namespace)
+
+    def namespaces(self) -> Iterator[Any]:
+        return self.inner.namespaces()
 
 
 def choose_reasoner(config: Config, asserted_triples: int) -> str:
