@@ -42,6 +42,7 @@ class KnowledgeGraph:
     inconsistencies: list[str] = field(default_factory=list)
     reasoner: str = "owlrl"  # the OWL 2 RL engine that computed the closure ("owlrl" or "fast")
     backend: object = None  # backends.Backend for native (Oxigraph / remote) stores; None: rdflib in memory
+    _prefixes: dict[str, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def inferred_graph(self) -> URIRef:
@@ -59,8 +60,11 @@ class KnowledgeGraph:
         return self.dataset if inference else self.asserted
 
     def prefixes(self) -> dict[str, str]:
-        """Prefixes every query may use without declaring them (those of the data files)."""
-        return {prefix: str(ns) for prefix, ns in self.dataset.namespaces() if prefix}
+        """Prefixes every query may use without declaring them (those of the data files).
+        Computed once: the graph is read-only once loaded, and every query asks."""
+        if self._prefixes is None:
+            self._prefixes = {prefix: str(ns) for prefix, ns in self.dataset.namespaces() if prefix}
+        return dict(self._prefixes)
 
 
 def graph_iri(base: str, name: str) -> URIRef:
