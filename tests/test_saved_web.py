@@ -119,6 +119,40 @@ def test_etag_revalidation(client: FlaskClient) -> None:
     assert again.status_code == 304
 
 
+@pytest.mark.parametrize("name", ["org-members", "org-chair", "explain-affiliation", "inferred-about",
+                                  "persons-and-offices", "quotations-by-speaker"])
+def test_inference_none_gives_the_asserted_answer(client: FlaskClient, kg, config, name: str) -> None:
+    """?inference=none on a saved query, as on /sparql: the same rows as running it on the
+    asserted facts only (hasMember, chairOf... are inferred, so org-members comes back empty)."""
+    from caspian_kg.saved import QueryLibrary, execute
+
+    library = QueryLibrary.load(config)
+    query = library.get(name)
+    expected = execute(kg, query, library.bind(kg, query, {}), inference=False)
+    want = sorted(tuple(str(v) for v in row) for row in expected)
+    response = client.get(f"/queries/{name}?inference=none&format=json")
+    assert response.status_code == 200, response.data
+    data = response.get_json()
+    names = data["head"]["vars"]
+    got = sorted(tuple(str(b.get(v, {}).get("value", "None")) for v in names) for b in data["results"]["bindings"])
+    assert got == want  # unbound is "None" on both sides
+    full = client.get(f"/queries/{name}?inference=rl&format=json").get_json()["results"]["bindings"]
+    if name == "org-members":
+        assert got == [] and len(full) == 29
+
+
+def test_inference_parameter_is_checked_documented_and_kept(client: FlaskClient, spec: dict) -> None:
+    bad = client.get("/queries/org-members?inference=maybe", headers={"Accept": "application/json"})
+    assert bad.status_code == 400 and "inference" in bad.get_json()["message"]
+    twice = client.get("/queries/org-members?inference=none&inference=rl", headers={"Accept": "application/json"})
+    assert twice.status_code == 400
+    params = {p["name"]: p for p in spec["paths"]["/queries/org-members"]["get"]["parameters"]}
+    assert params["inference"]["schema"]["enum"] == ["none", "rl"]
+    html = client.get("/queries/org-members?inference=none", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert 'name="inference" value="none" checked' in html and "inference=none&amp;format=csv" in html
+    assert "0 rows" in html
+
+
 # --- OpenAPI ---------------------------------------------------------------------------------
 
 

@@ -518,18 +518,14 @@ def _asserted_store_class() -> type:
                     if str(g.identifier) not in self._hidden_names)
 
         def query(self, query, initNs, initBindings, queryGraph, **kwargs):  # type: ignore[no-untyped-def,override]
-            """Query text, and parsed queries that are a plain DISTINCT projection of one basic
-            graph pattern (saved-query enumerations: `?org a org:Organization`), run natively on
-            the same graphs as Backend.query. Any other parsed query goes to rdflib's engine over
-            triples() (NotImplementedError): rdflib's translateAlgebra, which could write it back
-            as text, changes the meaning of some OPTIONAL patterns."""
-            from rdflib.plugins.sparql.sparql import Query as ParsedQuery
-
-            if queryGraph != "__UNION__" or kwargs:
+            """Query text runs natively on the same graphs as Backend.query. A parsed query
+            (rdflib's algebra) goes to rdflib's engine over triples() (NotImplementedError):
+            rdflib's translateAlgebra, which could write it back as text, changes the meaning of
+            some OPTIONAL patterns. (Saved-query enumerations write their own text:
+            saved.enumeration_sparql.)"""
+            if queryGraph != "__UNION__" or kwargs or not isinstance(query, str):
                 raise NotImplementedError
-            text = _bgp_text(query.algebra) if isinstance(query, ParsedQuery) else str(query)
-            if text is None:
-                raise NotImplementedError
+            text = query
             if initBindings:
                 text = bind_values(text, {str(k): v for k, v in initBindings.items()})
             try:
@@ -540,19 +536,6 @@ def _asserted_store_class() -> type:
                 raise NotImplementedError from None
 
     return AssertedStore
-
-
-def _bgp_text(algebra: Any) -> str | None:
-    """`SELECT DISTINCT ?v WHERE { s p o . ... }` for a SelectQuery(Distinct(Project(BGP))), else None."""
-    try:
-        node = algebra.p
-        if node.name != "Distinct" or node.p.name != "Project" or node.p.p.name != "BGP":
-            return None
-        variables = " ".join(v.n3() for v in node.p.PV)
-        triples = " ".join(f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in node.p.p.triples)
-    except AttributeError:
-        return None
-    return f"SELECT DISTINCT {variables} WHERE {{ {triples} }}"
 
 
 def _AssertedStore(store: Any, hidden: list[URIRef], defaults: list[URIRef] | None = None,

@@ -39,7 +39,7 @@ from .store import KnowledgeGraph
 
 NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 # request parameters the web layer reads itself (the result format), so no query may declare them
-RESERVED = frozenset({"format"})
+RESERVED = frozenset({"format", "inference"})  # the web layer's own: result format, closure or not
 # a prefixed name in an IRI parameter: expanded with the query's own PREFIX declarations
 CURIE = re.compile(r"(?P<prefix>[A-Za-z][A-Za-z0-9_.-]*)?:(?P<local>(?!//)[^\s<>\"{}|^`\\]*)")
 # grlc/BASIL: ?_name, ?__name, then an optional type and an optional user-defined datatype
@@ -276,7 +276,8 @@ def parse_query(path: Path, base: str = DEFAULT_BASE) -> SavedQuery:
             continue
         pname = match.group("name")
         if pname in RESERVED:
-            raise LoadError(where, None, f"?{var}: {pname!r} is reserved for the result format")
+            raise LoadError(where, None, f"?{var}: {pname!r} is reserved (the web layer's own "
+                                         f"parameters are {', '.join(sorted(RESERVED))})")
         if pname in parameters:
             raise LoadError(where, None, f"parameter {pname!r} is declared twice (?{parameters[pname].variable}, ?{var})")
         kind, datatype, lang = _type_of(match, where)

@@ -31,7 +31,7 @@ from .config import Config
 from .errors import BadRequest, CaspianError
 from .formats import GRAPH_FORMATS, RESULT_FORMATS, SPARQL_JSON, Format, negotiate
 from .saved import LEXICAL, RESERVED, Parameter, QueryLibrary, SavedQuery, execute
-from .sparql import Answer, serialize_answer
+from .sparql import Answer, read_inference, serialize_answer
 from .store import KnowledgeGraph
 from .workers import WorkerPool
 
@@ -52,6 +52,7 @@ class SavedJob:
     name: str
     bindings: tuple[tuple[str, Identifier], ...]
     format: str  # a Format.name of RESULT_FORMATS or GRAPH_FORMATS, negotiated in the web thread
+    inference: bool = True  # False: asserted facts only (?inference=none, as on /sparql)
 
 
 
@@ -98,9 +99,9 @@ def run_job(kg: KnowledgeGraph, library: QueryLibrary, max_results: int, job: Sa
     if kg.backend is not None:  # Oxigraph on disk / remote engine: native evaluation
         from .backends import execute_saved
 
-        result = execute_saved(kg, query, dict(job.bindings), native=True)
+        result = execute_saved(kg, query, dict(job.bindings), job.inference, native=True)
     else:
-        result = execute(kg, query, dict(job.bindings))
+        result = execute(kg, query, dict(job.bindings), job.inference)
     return serialize_answer(kg, max_results, result, None, (job.format,))
 
 
@@ -144,10 +145,11 @@ def run_saved(name: str) -> Response:
     offered = SAVED_FORMATS if query.query_type in ("SELECT", "ASK") else GRAPH_FORMATS + (HTML,)
     fmt = negotiate(request.headers.get("Accept"), offered, formats[0] if formats else None)
     values = _parameter_values(query)
+    inference = read_inference(request.args)
     if fmt is HTML:
-        return _vary(_page(kg, library, pool, query, values))
+        return _vary(_page(kg, library, pool, query, values, inference))
     bindings = library.bind(kg, query, values)
-    job = SavedJob(query.name, tuple(sorted(bindings.items())), fmt.name)
+    job = SavedJob(query.name, tuple(sorted(bindings.items())), fmt.name, inference)
     etag = hashlib.sha256(repr((kg.version, job)).encode()).hexdigest()[:32]
     if request.if_none_match.contains_weak(etag):
         response = Response(status=304)
@@ -180,7 +182,7 @@ def _vary(response: Response) -> Response:
 
 
 def _page(kg: KnowledgeGraph, library: QueryLibrary, pool: WorkerPool, query: SavedQuery,
-          values: dict[str, str]) -> Response:
+          values: dict[str, str], inference: bool = True) -> Response:
     """The HTML page: description, form, results (or the error), SPARQL text, format links.
 
     The query runs in a worker like any other request (as SPARQL JSON, turned into a table here).
@@ -192,14 +194,16 @@ def _page(kg: KnowledgeGraph, library: QueryLibrary, pool: WorkerPool, query: Sa
         try:
             bindings = library.bind(kg, query, values)
             fmt = SPARQL_JSON if query.query_type in ("SELECT", "ASK") else GRAPH_FORMATS[0]
-            answer: Answer = pool.submit(SavedJob(query.name, tuple(sorted(bindings.items())), fmt.name))
+            answer: Answer = pool.submit(SavedJob(query.name, tuple(sorted(bindings.items())), fmt.name,
+                                                  inference))
             table = _table(kg, answer) if fmt is SPARQL_JSON else {"text": answer.body.decode("utf-8")}
         except CaspianError as exc:
             error, status = exc.message, exc.status
-    links = {f.name: _with_format(values, f.name) for f in (RESULT_FORMATS if query.query_type != "CONSTRUCT"
-                                                           else GRAPH_FORMATS)}
+    kept = values if inference else {**values, "inference": "none"}
+    links = {f.name: _with_format(kept, f.name) for f in (RESULT_FORMATS if query.query_type != "CONSTRUCT"
+                                                         else GRAPH_FORMATS)}
     html = render_template(
-        "queries_detail.html", query=query, error=error, table=table, links=links,
+        "queries_detail.html", query=query, error=error, table=table, links=links, inference=inference,
         fields=[_field(kg, library, query, p, values.get(p.name)) for p in query.parameters],
     )
     response = Response(html, status=status, content_type=HTML.content_type)
@@ -312,6 +316,11 @@ def openapi_document(kg: KnowledgeGraph, library: QueryLibrary) -> dict[str, Any
         "description": "Result format, overriding the Accept header.",
         "schema": {"type": "string", "enum": [f.name for f in SAVED_FORMATS]},
     }
+    inference_param = {
+        "name": "inference", "in": "query", "required": False,
+        "description": "`none`: asserted facts only; `rl` (the default): with the OWL 2 RL closure.",
+        "schema": {"type": "string", "enum": ["none", "rl"]},
+    }
     paths: dict[str, Any] = {
         "/queries": {"get": {
             "operationId": "listQueries", "summary": "List the saved queries", "tags": ["meta"],
@@ -330,7 +339,7 @@ def openapi_document(kg: KnowledgeGraph, library: QueryLibrary) -> dict[str, Any
             parameters.append({"name": param.name, "in": "query", "required": param.api_required,
                                "description": description,
                                "schema": parameter_schema(kg, library, query, param)})
-        parameters.append(format_param)
+        parameters += [format_param, inference_param]
         paths[f"/queries/{query.name}"] = {"get": {
             "operationId": query.name, "summary": query.summary, "description": query.description,
             "tags": list(query.tags) or ["queries"], "parameters": parameters,
