@@ -54,3 +54,39 @@ def listener() -> Iterator[socket.socket]:
     sock.settimeout(0.2)
     yield sock
     sock.close()
+
+
+@pytest.fixture(scope="session")
+def oxigraph_kg(tmp_path_factory: pytest.TempPathFactory, config: Config) -> KnowledgeGraph:
+    """The shipped graph in the on-disk Oxigraph store (built once; this process holds its lock)."""
+    return load(config.with_(store=str(tmp_path_factory.mktemp("ox") / "store")))
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `oxigraph serve` (pip package `oxigraph`, a test dependency) on a free local port:
+    the remote SPARQL 1.1 / Graph Store Protocol engine of the remote-store tests."""
+    import subprocess
+    import time
+    import urllib.request
+
+    from helpers import free_port
+
+    from caspian_kg.bench import oxigraph_binary
+
+    port = free_port()
+    location = tmp_path_factory.mktemp("oxserver")
+    process = subprocess.Popen([oxigraph_binary(), "serve", "--location", str(location), "--bind",
+                                f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(url + "/query?query=ASK%7B%7D", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

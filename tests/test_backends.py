@@ -8,8 +8,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -81,11 +79,6 @@ def memory_answers(kg: KnowledgeGraph, config: Config) -> dict[str, list[tuple[s
     return answers(kg, config)
 
 
-@pytest.fixture(scope="module")
-def oxigraph_kg(tmp_path_factory: pytest.TempPathFactory, config: Config) -> KnowledgeGraph:
-    return load(config.with_(store=str(tmp_path_factory.mktemp("ox") / "store")))
-
-
 def test_oxigraph_store_answers_every_saved_query_like_memory(
         oxigraph_kg: KnowledgeGraph, config: Config, memory_answers: dict[str, list[tuple[str, ...]]]) -> None:
     assert len(memory_answers) >= 2 * 6
@@ -147,39 +140,6 @@ def test_sparql_endpoint_through_the_worker_pool(oxigraph_kg: KnowledgeGraph, co
 
 
 # --- a real remote engine ------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def oxigraph_binary() -> str:
-    found = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
-    if not found:
-        pytest.skip("the oxigraph server binary (pip package 'oxigraph') is not installed")
-    return found
-
-
-@pytest.fixture(scope="module")
-def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    port = _free_port()
-    location = tmp_path_factory.mktemp("oxserver")
-    process = subprocess.Popen([oxigraph_binary(), "serve", "--location", str(location), "--bind",
-                                f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(url + "/query?query=ASK%7B%7D", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.mark.slow

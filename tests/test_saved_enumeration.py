@@ -16,9 +16,6 @@ import pytest
 from rdflib import Dataset, Literal, Namespace, URIRef, Variable
 from rdflib.plugins.sparql import prepareQuery
 
-# the shared on-disk store and remote server of the backend tests (module-scoped: built once here)
-from test_backends import oxigraph_kg, oxigraph_server  # noqa: F401
-
 from caspian_kg import backends
 from caspian_kg.config import Config
 from caspian_kg.saved import (
@@ -173,7 +170,7 @@ def spy(monkeypatch: pytest.MonkeyPatch, kg: KnowledgeGraph) -> list[str]:
 
 
 @pytest.mark.parametrize("name, param", FROM_DATA, ids=[f"{n}-{p}" for n, p in FROM_DATA])
-def test_native_enumeration_equals_memory(oxigraph_kg: KnowledgeGraph, kg: KnowledgeGraph,  # noqa: F811
+def test_native_enumeration_equals_memory(oxigraph_kg: KnowledgeGraph, kg: KnowledgeGraph,
                                           name: str, param: str) -> None:
     query = LIBRARY.get(name)
     native = compute_enumeration(oxigraph_kg, query, query.parameter(param))
@@ -181,7 +178,7 @@ def test_native_enumeration_equals_memory(oxigraph_kg: KnowledgeGraph, kg: Knowl
     assert native == compute_enumeration(kg, query, query.parameter(param))  # same values, same order
 
 
-def test_evidence_enumeration_runs_natively(oxigraph_kg: KnowledgeGraph, kg: KnowledgeGraph,  # noqa: F811
+def test_evidence_enumeration_runs_natively(oxigraph_kg: KnowledgeGraph, kg: KnowledgeGraph,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     query = LIBRARY.get("evidence")
     expected = compute_enumeration(kg, query, query.parameter("node"))
@@ -191,7 +188,7 @@ def test_evidence_enumeration_runs_natively(oxigraph_kg: KnowledgeGraph, kg: Kno
 
 
 def test_declined_pattern_still_runs_in_rdflib_on_the_native_store(
-        oxigraph_kg: KnowledgeGraph, kg: KnowledgeGraph, tmp_path: Path) -> None:  # noqa: F811
+        oxigraph_kg: KnowledgeGraph, kg: KnowledgeGraph, tmp_path: Path) -> None:
     """A FILTER makes the writer decline: the enumeration is rdflib's, over the store's triples."""
     path = tmp_path / "filtered.rq"
     path.write_text("#+ enumerate:\n#+   - node\n"
@@ -205,7 +202,7 @@ def test_declined_pattern_still_runs_in_rdflib_on_the_native_store(
 
 @pytest.mark.slow
 def test_remote_enumerations_equal_memory_and_run_natively(
-        oxigraph_server: str, kg: KnowledgeGraph, config: Config,  # noqa: F811
+        oxigraph_server: str, kg: KnowledgeGraph, config: Config,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """On a remote store rdflib's evaluator would send one HTTP request per triple lookup."""
     backends.publish(kg, oxigraph_server)
