@@ -66,12 +66,31 @@ def create_app(config: Config | None = None, kg: KnowledgeGraph | None = None) -
     for blueprint in _sibling_blueprints():
         app.register_blueprint(blueprint)
     app.add_url_rule("/health", "health", health)
+    _compress(app)
     app.register_error_handler(CaspianError, _caspian_error)
     app.register_error_handler(Exception, _generic_error)
     app.before_request(_start_timer)
     app.after_request(_cors)
     app.after_request(_access_log)
     return app
+
+
+def _compress(app: Flask) -> None:
+    """Content-Encoding (zstd, br, gzip, deflate) by the client's Accept-Encoding, through
+    Flask-Compress: results, RDF and pages are text that shrinks 5-20x (a country's page repeats
+    its evidence passages). Weak ETags (query answers) stay as they are; a strong one (pages,
+    dumps) gets the encoding appended, as RFC 9110 requires of a different representation.
+    Streamed dumps are compressed as they stream (zstd, br or deflate: gzip cannot stream)."""
+    from flask_compress import Compress
+
+    from .formats import GRAPH_FORMATS, RESULT_FORMATS
+
+    app.config["COMPRESS_MIMETYPES"] = sorted(
+        {f.media_type for f in RESULT_FORMATS + GRAPH_FORMATS}
+        | {"text/html", "text/css", "text/plain", "text/javascript", "application/javascript",
+           "application/json", "application/xml", "image/svg+xml"})
+    app.config["COMPRESS_MIN_SIZE"] = 1024  # below a packet, compressing only costs time
+    Compress(app)
 
 
 # web modules colleagues own; each is registered when present and defines a `bp` Blueprint

@@ -72,11 +72,15 @@ def see_other(path: str, offered: tuple[Format, ...] = DOCUMENT_FORMATS) -> Resp
     return response
 
 
+ENCODING_SUFFIXES = ("", ":zstd", ":br", ":gzip", ":deflate")
+
+
 def conditional(body: Callable[[], bytes | Iterable[bytes]], fmt: Format, variant: str, **headers: str) -> Response:
     """A 200 with an ETag of dataset version + variant, or a 304 when If-None-Match matches
     (checked before the body is built: nothing is serialised for a revalidation)."""
     etag = f"{_kg().version}-{variant}"
-    if request.if_none_match.contains(etag):
+    # a compressed copy carries the same ETag plus ":<encoding>" (see app._compress)
+    if any(request.if_none_match.contains(etag + suffix) for suffix in ENCODING_SUFFIXES):
         response = Response(status=304)
     else:
         response = Response(body(), content_type=fmt.content_type)
