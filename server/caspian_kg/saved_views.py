@@ -96,6 +96,7 @@ def run_job(kg: KnowledgeGraph, library: QueryLibrary, max_results: int, job: Sa
     """Evaluate and serialise one saved query (runs inside a worker process), bounded and
     written exactly as /sparql writes its answers."""
     query = library.get(job.name)
+    result: Any
     if kg.backend is not None:  # Oxigraph on disk / remote engine: native evaluation
         from .backends import execute_saved
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -212,7 +212,7 @@ class WithoutGraph(Store):
             return self.inner.__len__(context) if self._shown(context) else 0
         return self.inner.__len__(None) - self.inner.__len__(Graph(identifier=self.hidden))  # disjoint
 
-    def contexts(self, triple: Any = None) -> Iterator[Any]:
+    def contexts(self, triple: Any = None) -> Generator[Any, None, None]:
         return (c for c in self.inner.contexts(triple) if self._shown(c))
 
     def add_graph(self, graph: Graph) -> None:
