@@ -91,6 +91,29 @@ def test_oxigraph_store_reopens_without_reloading(oxigraph_kg: KnowledgeGraph, c
     assert again.version == oxigraph_kg.version
 
 
+def test_workers_open_their_own_store_handle_before_the_first_job(oxigraph_kg: KnowledgeGraph) -> None:
+    """The initializer reopens the on-disk store read-only in each forked worker, so no request
+    pays for it (and no RocksDB handle is shared across fork)."""
+    from functools import partial
+
+    from caspian_kg.sparql import init_worker
+    from caspian_kg.workers import WorkerPool
+
+    backend = oxigraph_kg.backend
+    parent = (os.getpid(), id(backend.store))  # type: ignore[union-attr]
+
+    def state(_: object) -> tuple[int, int, int]:
+        return backend._pid, id(backend.store), os.getpid()  # type: ignore[union-attr]
+
+    pool = WorkerPool(state, size=1, timeout=30, initializer=partial(init_worker, oxigraph_kg))
+    try:
+        pid_seen, store_id, worker_pid = pool.submit(None)
+    finally:
+        pool.close()
+    assert pid_seen == worker_pid != parent[0] and store_id != parent[1]
+    assert (backend._pid, id(backend.store)) == parent  # type: ignore[union-attr]  # the parent's untouched
+
+
 def test_a_store_in_use_is_a_one_line_error(oxigraph_kg: KnowledgeGraph) -> None:
     """RocksDB locks the directory: a second server on it gets a clear message, not a traceback."""
     cli = [str(Path(sys.executable).with_name("caspian-kg")), "--root", str(ROOT)]

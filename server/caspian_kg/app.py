@@ -57,7 +57,7 @@ def create_app(config: Config | None = None, kg: KnowledgeGraph | None = None) -
         partial(sparql.run_query, kg, config.max_results),
         size=config.workers,
         timeout=config.query_timeout,
-        initializer=sparql.forbid_network,
+        initializer=partial(sparql.init_worker, kg),
     )
     atexit.register(pool.close)
     # "pools": every forked pool of the app (blueprints add theirs), started and closed by serve.run

@@ -15,7 +15,7 @@ A store spec (Config.store, `--store`) is one of:
 For Oxigraph and remote stores, queries run natively (`Backend.query`): the engine evaluates the
 query text, and the rows are turned back into an rdflib result so that limits, formats and
 serialisation stay the web layer's. Fork safety: RocksDB handles must not cross fork(), so a
-worker child reopens the on-disk store read-only (`Backend.after_fork`).
+worker child reopens the on-disk store read-only (`Backend.own_handle`).
 """
 
 from __future__ import annotations
@@ -103,12 +103,15 @@ class Backend:
     def named_graphs(self, inference: bool) -> list[URIRef]:
         return [iri for name, iri in sorted(self.graphs.items()) if inference or name != "inferred"]
 
-    def after_fork(self) -> None:
-        """In a forked worker: drop the parent's RocksDB handle, reopen read-only."""
-        if self.path is not None:
+    def own_handle(self) -> None:
+        """In a forked worker: drop the parent's RocksDB handle and reopen the store read-only
+        (a handle must not be shared across fork). Idempotent; the workers' initializer calls
+        it so the 10-15 ms reopen is not paid by the first request each worker answers."""
+        if self.path is not None and self._pid != os.getpid():
             import pyoxigraph
 
             self.store = pyoxigraph.Store.read_only(str(self.path / STORE_DIR))
+            self._pid = os.getpid()
 
     def query(self, text: str, inference: bool = True, default: Iterable[str] | None = None,
               named: Iterable[str] | None = None, bindings: dict[str, Any] | None = None,
@@ -676,9 +679,7 @@ def run_native(kg: Any, job: Any) -> SPARQLResult | NativeSolutions:
     forked worker (a RocksDB handle must not be shared across fork)."""
 
     backend: Backend = kg.backend
-    if backend.path is not None and backend._pid != os.getpid():
-        backend.after_fork()
-        backend._pid = os.getpid()
+    backend.own_handle()
     default, named = checked_dataset(job.query, job.base, backend.prefixes)
     if job.default_graphs is not None or job.named_graphs is not None:
         default, named = job.default_graphs, job.named_graphs
@@ -698,9 +699,7 @@ def execute_saved(kg: Any, query: Any, bindings: dict[str, Any], inference: bool
     substitutions) or, remotely, by a trailing VALUES block of RDF terms — never spliced text."""
 
     backend: Backend = kg.backend
-    if backend.path is not None and backend._pid != os.getpid():
-        backend.after_fork()
-        backend._pid = os.getpid()
+    backend.own_handle()
     return backend.query(query.sparql, inference, bindings=bindings, native=native)
 
 

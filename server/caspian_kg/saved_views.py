@@ -31,7 +31,7 @@ from .config import Config
 from .errors import BadRequest, CaspianError
 from .formats import GRAPH_FORMATS, RESULT_FORMATS, SPARQL_JSON, Format, negotiate
 from .saved import LEXICAL, RESERVED, Parameter, QueryLibrary, SavedQuery, execute
-from .sparql import Answer, read_inference, serialize_answer
+from .sparql import Answer, init_worker, read_inference, serialize_answer
 from .store import KnowledgeGraph
 from .workers import WorkerPool
 
@@ -68,20 +68,11 @@ def _setup(state: BlueprintSetupState) -> None:
         partial(run_job, shared["kg"], library, config.max_results),
         size=config.workers,
         timeout=config.query_timeout,
-        initializer=_worker_initializer(),
+        initializer=partial(init_worker, shared["kg"]),
     )
     atexit.register(pool.close)
     app.extensions[EXTENSION] = {"library": library, "pool": pool}
     shared["pools"].append(pool)  # forked eagerly by serve.run, before the server has threads
-
-
-def _worker_initializer() -> Any:
-    """/sparql's network guard for the workers, when that module provides one."""
-    try:
-        from .sparql import forbid_network
-    except ImportError:  # pragma: no cover - sparql.py is always there in a full checkout
-        return None
-    return forbid_network
 
 
 def _state() -> tuple[KnowledgeGraph, QueryLibrary, WorkerPool]:

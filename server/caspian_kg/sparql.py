@@ -311,6 +311,13 @@ def _bounded(result: SPARQLResult, max_results: int) -> SPARQLResult:
     return bounded
 
 
+def init_worker(kg: KnowledgeGraph) -> None:
+    """Initializer of every query worker: no network, and its own handle on an on-disk store."""
+    forbid_network()
+    if kg.backend is not None:
+        kg.backend.own_handle()  # type: ignore[attr-defined]
+
+
 def forbid_network() -> None:
     """Worker initializer: any socket connect or DNS lookup raises (defence in depth against
     SERVICE / remote loading, whatever path rdflib might take to the network)."""
