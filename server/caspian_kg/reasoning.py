@@ -10,8 +10,8 @@ organisation, via owl:propertyDisjointWith) are returned as messages, not silent
 
 from __future__ import annotations
 
-from rdflib import OWL, RDF, BNode, Dataset, Literal, URIRef
 from owlrl.OWLRL import OWLRL_Semantics
+from rdflib import OWL, RDF, BNode, Dataset, Literal, URIRef
 
 
 def compute_closure(dataset: Dataset, inferred: URIRef) -> list[str]:

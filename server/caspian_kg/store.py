@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from rdflib import Dataset, Graph, Namespace, URIRef
-from rdflib.store import Store
 from rdflib.plugins.parsers.notation3 import BadSyntax
+from rdflib.store import Store
 
 from .config import DEFAULT_BASE, Config
 from .errors import LoadError, ValidationError
