@@ -28,7 +28,7 @@ def small_root(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def test_installed_script_validates_the_shipped_data() -> None:
     script = Path(sys.executable).with_name("caspian-kg")
-    done = subprocess.run([str(script), "--root", str(ROOT), "validate"], capture_output=True, text=True, timeout=300)
+    done = subprocess.run([str(script), "--root", str(ROOT), "validate"], check=False, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "SHACL conforms" in done.stdout
     assert "closure" in done.stderr  # load + closure time is printed

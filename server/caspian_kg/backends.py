@@ -189,7 +189,7 @@ def bind_values(text: str, bindings: dict[str, Any]) -> str:
     head, _, _ = text.partition("{")
     projected = {n for n in bindings if re.search(rf"[?$]{re.escape(n)}\b", head)}
     for name in sorted(set(bindings) - projected):
-        text = re.sub(rf"[?$]{re.escape(name)}\b", lambda _m, t=bindings[name].n3(): t, text)
+        text = re.sub(rf"[?$]{re.escape(name)}\b", _constant(bindings[name].n3()), text)
     if projected:
         names = sorted(projected)
         block = ("VALUES (" + " ".join(f"?{n}" for n in names) + ") { ("
@@ -273,6 +273,11 @@ def count_rows(body: bytes, fmt_name: str) -> int:
     if fmt_name == "csv":
         return sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8"), newline=""))) - 1
     return len(json.loads(body)["results"]["bindings"])
+
+
+def _constant(text: str) -> Any:
+    """A re.sub replacement that inserts `text` as it is (no backslash or group expansion)."""
+    return lambda _match: text
 
 
 def _from_oxigraph(result: Any) -> SPARQLResult:
@@ -409,7 +414,8 @@ def _build(store: Any, config: Config, files: list[tuple[str, Path]], reason: bo
             from oxrdflib._converter import to_ox
 
             graph = parse_turtle(path, config.base)
-            store.bulk_extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), target) for s, p, o in graph)
+            store.bulk_extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), target)  # type: ignore[arg-type]
+                              for s, p, o in graph)
             continue
         try:
             store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=path.resolve().as_uri(),
@@ -510,10 +516,10 @@ def _asserted_store_class() -> type:
             if key not in self._counts:
                 graphs = self._defaults if context is None and self._defaults else (
                     [ox.NamedNode(key)] if key else [ox.DefaultGraph()])
-                self._counts[key] = sum(
-                    int(next(iter(self._inner.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
-                                                    default_graph=g)))[0].value)
-                    for g in graphs)
+                count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+                solutions: list[Any] = [next(iter(self._inner.query(count, default_graph=g)))  # type: ignore[arg-type]
+                                        for g in graphs]
+                self._counts[key] = sum(int(row[0].value) for row in solutions)
             return self._counts[key]
 
         def contexts(self, triple=None):  # type: ignore[no-untyped-def,override]

@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from rdflib.query import Result
 
@@ -131,7 +131,7 @@ def run_query(kg: KnowledgeGraph, query: str, inference: bool = True) -> Result:
         return kg.backend.query(query, inference)  # type: ignore[attr-defined,no-any-return]
     try:
         prepared = prepareQuery(query, initNs=kg.prefixes())
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - pyparsing and rdflib raise many types; all are bad input
         raise BadRequest(f"malformed query: {' '.join(str(exc).split())}") from None
     return kg.view(inference).query(prepared)
 
@@ -160,10 +160,10 @@ def render_table(result: Result, kg: KnowledgeGraph) -> str:
         return "yes" if result.askAnswer else "no"
     nm = kg.dataset.namespace_manager
     names = [str(v) for v in result.vars or []]
-    rows = [[("" if row[i] is None else (row[i].n3(nm) if not hasattr(row[i], "language") else str(row[i])))
+    rows = [[("" if row[i] is None else (row[i].n3(nm) if not hasattr(row[i], "language") else str(row[i])))  # type: ignore[index]
              for i in range(len(names))] for row in result]  # type: ignore[index]
     widths = [min(60, max([len(n)] + [len(r[i]) for r in rows])) for i, n in enumerate(names)]
-    line = lambda cells: "  ".join(c[:60].ljust(w) for c, w in zip(cells, widths))  # noqa: E731
+    line = lambda cells: "  ".join(c[:60].ljust(w) for c, w in zip(cells, widths))
     body = [line(names), line(["-" * w for w in widths])] + [line(r) for r in rows]
     return "\n".join(body + [f"({len(rows)} row{'s' if len(rows) != 1 else ''})"])
 
@@ -196,7 +196,7 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
 
 # --- `run`: the saved queries of queries/*.rq (see saved.py) ---
 
-def _add_run_command(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def _add_run_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("run", help="run a saved query: run <name> --<param> <value>...; run --list",
                        description="Run a saved query from queries/. Parameters are given as "
                                    "--<name> <value> (or --<name>=<value>) and bound, never pasted.")
@@ -269,7 +269,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
 
 # --- scale: generate, publish, bench (see synth.py, backends.py, bench.py) ---
 
-def _add_scale_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def _add_scale_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("generate", help="write a synthetic project (ontology, queries, data) of about N triples")
     p.add_argument("directory")
     p.add_argument("-n", "--triples", type=int, default=10_000)

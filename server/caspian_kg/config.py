@@ -65,6 +65,6 @@ class Config:
     def queries_dir(self) -> Path:
         return self.root / "queries"
 
-    def with_(self, **changes: object) -> "Config":
+    def with_(self, **changes: object) -> Config:
         """A copy with some settings changed (CLI flags override the environment)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]

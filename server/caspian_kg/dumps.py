@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from rdflib import BNode, Dataset, Graph
 from rdflib.compare import _TripleCanonicalizer

@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from rdflib import OWL, RDF, RDFS, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.term import Node
@@ -132,7 +133,7 @@ def literal_ok(lexical: str, datatype: URIRef) -> bool:
 def schema_closure(schema: set[tuple[Node, Node, Node]]) -> tuple[set[tuple[Node, Node, Node]], list[str]]:
     """owlrl (reasoning.compute_closure, pruned) over the schema triples only; memoised, since
     the same ontology is closed again and again (every load, every test, every bench size)."""
-    key = frozenset((s, p, o.datatype if s == SAMPLE_SUBJECT and literal_ok(str(o), o.datatype) else o)  # type: ignore[union-attr]
+    key = frozenset((s, p, o.datatype if s == SAMPLE_SUBJECT and literal_ok(str(o), o.datatype) else o)  # type: ignore[attr-defined]
                     for s, p, o in schema)
     if key not in _SCHEMA_CACHE:
         if len(_SCHEMA_CACHE) > 8:
@@ -252,9 +253,9 @@ class Rules:
                     self.ifunc.add(s)
                     self.reverse.add(s)
                 elif o == v["AllDisjointClasses"]:
-                    for members in (mo for ms, mp, mo in triples if ms == s and mp == v["members"]):
-                        classes = lists(members)
-                        self.disjoint.update((a, b) for i, a in enumerate(classes) for b in classes[i + 1:])
+                    for head in (mo for ms, mp, mo in triples if ms == s and mp == v["members"]):
+                        listed = lists(head)
+                        self.disjoint.update((a, b) for i, a in enumerate(listed) for b in listed[i + 1:])
 
     def _chain(self, target: int, chain: list[int]) -> None:
         """prp-spo2, binarised: (p1 p2 p3) -> p becomes p1∘p2 -> q (internal), q∘p3 -> p."""
@@ -350,7 +351,8 @@ class Engine:
     def list_items(self, head: int) -> list[int]:
         """The members of an rdf:List (in the interned triples)."""
         first, rest, nil = self.v["first"], self.v["rest"], self.v["nil"]
-        items, seen = [], set()
+        items: list[int] = []
+        seen: set[int] = set()
         while head != nil and head not in seen:
             seen.add(head)
             items.extend(self.sp[first].get(head, ()))
@@ -499,18 +501,18 @@ class Engine:
             second = self.sp.get(p2, {})
             for x, objs in self.sp.get(p1, {}).items():
                 for y in objs & second.get(x, set()):
-                    out.append("Erroneous usage of disjoint properties %s and %s on %s and %s"
-                               % (node(self.values[p1]), node(self.values[p2]), node(self.values[x]), node(self.values[y])))
+                    out.append(f"Erroneous usage of disjoint properties {node(self.values[p1])} and "
+                               f"{node(self.values[p2])} on {node(self.values[x])} and {node(self.values[y])}")
         if self.rules.disjoint:
             for x, cs in types.items():
                 for c1, c2 in self.rules.disjoint:
                     if c1 in cs and c2 in cs:
-                        out.append("Disjoint classes %s and %s have a common individual %s"
-                                   % (node(self.values[c1]), node(self.values[c2]), node(self.values[x])))
+                        out.append(f"Disjoint classes {node(self.values[c1])} and {node(self.values[c2])} "
+                                   f"have a common individual {node(self.values[x])}")
         nothing = self.v["Nothing"]
         for x, cs in types.items():
             if nothing in cs:
-                out.append("%s is defined of type 'Nothing'" % node(self.values[x]))
+                out.append(f"{node(self.values[x])} is defined of type 'Nothing'")
         return out
 
 

@@ -13,13 +13,15 @@ bookmarked, cached and linked without conneg. Unknown IRIs answer 404 directly (
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request
 from rdflib import DCTERMS, OWL, RDF, RDFS, SKOS, BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from . import dumps
 from .errors import BadRequest, CaspianError, NotFound
@@ -62,7 +64,7 @@ def read_inference() -> bool:
     raise BadRequest(f"inference={value!r}: use 'none' (asserted facts only) or 'rl' (with the closure)")
 
 
-def see_other(path: str, offered: tuple[Format, ...] = DOCUMENT_FORMATS) -> Response:
+def see_other(path: str, offered: tuple[Format, ...] = DOCUMENT_FORMATS) -> WerkzeugResponse:
     """303 to `path.{ext}` for the negotiated format; the query string is carried over."""
     fmt = negotiate(request.headers.get("Accept"), offered)
     extension = next(ext for ext, f in EXTENSIONS.items() if f is fmt)
@@ -118,7 +120,7 @@ def _error(exc: CaspianError) -> Response:
 
 
 @bp.get("/id/<path:rest>")
-def resource(rest: str) -> Response:
+def resource(rest: str) -> WerkzeugResponse:
     kg = _kg()
     stem, dot, extension = rest.rpartition(".")
     if dot and extension in EXTENSIONS:
@@ -211,12 +213,12 @@ class View:
         labels = list(self.source.objects(node, RDFS.label)) or list(self.source.objects(node, SKOS.prefLabel))
         english = [lab for lab in labels if getattr(lab, "language", None) in ("en", None)]
         if english or labels:
-            return str(sorted(english or labels)[0])
+            return str(min(english or labels, key=str))
         if isinstance(node, BNode):
             return class_expression(self, node)
         try:
             return self.kg.dataset.namespace_manager.normalizeUri(node)  # type: ignore[arg-type]
-        except Exception:  # not every IRI has a prefix form
+        except Exception:  # noqa: BLE001 - not every IRI has a prefix form (rdflib raises various types)
             return str(node)
 
     def term(self, node: Node) -> dict[str, Any]:
@@ -228,7 +230,7 @@ class View:
         return {"literal": False, "label": self.label(node), "href": self.href(str(node)), "iri": str(node),
                 "local": str(node).startswith(self.kg.base)}
 
-    def graph(self, graph: URIRef) -> dict[str, Any]:
+    def graph(self, graph: Node) -> dict[str, Any]:
         """Where a statement comes from: a source document, background knowledge, the ontology,
         or the OWL 2 RL closure."""
         name = next((n for n, iri in self.kg.graphs.items() if iri == graph), str(graph))
@@ -290,7 +292,7 @@ def resource_page(kg: KnowledgeGraph, iri: URIRef, inference: bool = True) -> di
         return (view.label(p).lower(), kg.inferred_graph in graphs, view.label(o if s == iri else s).lower())
 
     linked = {s for s, _, _ in incoming} | {o for _, _, o in outgoing if isinstance(o, URIRef)}
-    typed = lambda cls: sorted((n for n in linked if (n, RDF.type, cls) in kg.dataset), key=str)  # noqa: E731
+    typed = lambda cls: sorted((n for n in linked if (n, RDF.type, cls) in kg.dataset), key=str)
     return {
         "iri": str(iri),
         "label": view.label(iri),
@@ -329,7 +331,7 @@ def _first(view: View, node: Node, *predicates: URIRef) -> dict[str, Any] | None
     return None
 
 
-def membership(view: View, node: URIRef) -> dict[str, Any]:
+def membership(view: View, node: Node) -> dict[str, Any]:
     """Member, organisation, role and time of a membership node, with its evidence."""
     ck = view._ck
     interval = view.source.value(node, ORG.memberDuring)
@@ -346,7 +348,7 @@ def membership(view: View, node: URIRef) -> dict[str, Any]:
             "evidence": view.evidence_of(node)}
 
 
-def event(view: View, node: URIRef, about: URIRef) -> dict[str, Any]:
+def event(view: View, node: Node, about: URIRef) -> dict[str, Any]:
     """An event linked to the resource: its types, date, places, how the resource takes part."""
     ck = view._ck
     asserted_types = [t for t in view.kg.asserted.objects(node, RDF.type)] or list(view.source.objects(node, RDF.type))
@@ -357,7 +359,7 @@ def event(view: View, node: URIRef, about: URIRef) -> dict[str, Any]:
             "roles": roles, "evidence": view.evidence_of(node)}
 
 
-def quotation(view: View, node: URIRef) -> dict[str, Any]:
+def quotation(view: View, node: Node) -> dict[str, Any]:
     ck = view._ck
     return {"node": view.term(node), "text": str(view.source.value(node, ck("text")) or ""),
             "speaker": _first(view, node, ck("speaker")), "occasion": _first(view, node, ck("occasion")),
@@ -368,7 +370,7 @@ def quotation(view: View, node: URIRef) -> dict[str, Any]:
 
 
 @bp.get("/ontology")
-def ontology() -> Response:
+def ontology() -> WerkzeugResponse:
     return see_other("/ontology")
 
 
@@ -382,7 +384,7 @@ def ontology_document(extension: str) -> Response:
 
 
 @bp.get("/ontology/<term>")
-def ontology_term(term: str) -> Response:
+def ontology_term(term: str) -> WerkzeugResponse:
     """`/ontology/State` stands for `{base}ontology#State`: HTML goes to its section of the
     ontology page, RDF to the term's own description (with what the closure says about it)."""
     kg = _kg()
@@ -432,9 +434,9 @@ def ontology_page(kg: KnowledgeGraph) -> dict[str, Any]:
     view = View(kg, kg.asserted)
     nm = kg.dataset.namespace_manager
 
-    def anchor(node: URIRef) -> str:
-        prefix = f"{kg.base}ontology#"
-        return node[len(prefix):] if node.startswith(prefix) else nm.normalizeUri(node)
+    def anchor(node: Node) -> str:
+        prefix, text = f"{kg.base}ontology#", str(node)
+        return text[len(prefix):] if text.startswith(prefix) else nm.normalizeUri(text)
 
     def terms(values: Iterable[Node]) -> list[dict[str, Any]]:
         return [view.term(v) | {"anchor": anchor(v) if isinstance(v, URIRef) and (v, RDF.type, None) in g else None}
@@ -480,7 +482,7 @@ def ontology_page(kg: KnowledgeGraph) -> dict[str, Any]:
 
 @bp.get("/.well-known/void")
 @bp.get("/void")
-def void() -> Response:
+def void() -> WerkzeugResponse:
     return see_other("/void")
 
 
@@ -516,7 +518,7 @@ def void_page(kg: KnowledgeGraph) -> dict[str, Any]:
     subsets = [{"term": view.graph(s), "iri": str(s), "figures": figures(s),
                 "dump": f"{request.script_root}/export/caspian-kg.ttl?graph={view.graph(s)['name']}"}
                for s in sorted(g.objects(ds, VOID.subset), key=str)]
-    partitions = sorted(((view.term(g.value(p, VOID["class"])), int(g.value(p, VOID.entities)))  # type: ignore[arg-type]
+    partitions = sorted(((view.term(g.value(p, VOID["class"])), int(g.value(p, VOID.entities)))  # type: ignore[arg-type,call-overload]
                          for p in g.objects(ds, VOID.classPartition)), key=lambda x: -x[1])
     return {"title": str(g.value(ds, DCTERMS.title)), "description": str(g.value(ds, DCTERMS.description)),
             "version": kg.version, "figures": figures(ds), "subsets": subsets, "partitions": partitions,
@@ -544,7 +546,7 @@ def _document_format(extension: str) -> Format:
 
 
 @bp.get("/graph/<path:name>")
-def named_graph(name: str) -> Response:
+def named_graph(name: str) -> WerkzeugResponse:
     """A named graph's IRI dereferences to its dump (Turtle unless Accept says otherwise)."""
     kg = _kg()
     if name not in kg.graphs:
@@ -559,7 +561,7 @@ def named_graph(name: str) -> Response:
 
 @bp.get("/export/")
 @bp.get("/export")
-def export_index() -> Response:
+def export_index() -> WerkzeugResponse:
     return redirect(f"{request.script_root}/void.html#dumps", code=303)
 
 

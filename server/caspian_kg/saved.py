@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 from rdflib import RDF, XSD, Literal, URIRef, Variable
@@ -260,7 +261,7 @@ def parse_query(path: Path, base: str = DEFAULT_BASE) -> SavedQuery:
         raise LoadError(where, None, f"unknown decorator(s): {', '.join(sorted(map(str, unknown)))}")
     try:
         prepared = prepareQuery(sparql)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - pyparsing and rdflib raise many types; all are bad input
         raise LoadError(where, None, f"SPARQL syntax error: {' '.join(str(exc).split())}") from None
     query_type = prepared.algebra.name.replace("Query", "").upper()
 
@@ -319,7 +320,7 @@ class QueryLibrary:
         self._enums: dict[tuple[str, str, str], tuple[Identifier, ...]] = {}
 
     @classmethod
-    def load(cls, config: Config) -> "QueryLibrary":
+    def load(cls, config: Config) -> QueryLibrary:
         paths = sorted(config.queries_dir.glob("*.rq")) if config.queries_dir.is_dir() else []
         return cls({p.stem: parse_query(p, config.base) for p in paths})
 

@@ -102,7 +102,7 @@ def run_job(kg: KnowledgeGraph, library: QueryLibrary, max_results: int, job: Sa
 
 @bp.get("/queries")
 def list_queries() -> Response:
-    kg, library, _ = _state()
+    _, library, _ = _state()
     fmt = negotiate(request.headers.get("Accept"), (LIST_JSON, HTML), request.args.get("format"))
     if fmt is HTML:
         html = render_template("queries_list.html", queries=list(library))

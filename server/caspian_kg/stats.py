@@ -28,7 +28,7 @@ def compute(kg: KnowledgeGraph) -> dict[str, Any]:
     inferred = per_graph.get("inferred", 0)
     nm = kg.dataset.namespace_manager
     classes = {
-        row.get("class").n3(nm): int(row.get("n"))  # type: ignore[union-attr]
+        row.get("class").n3(nm): int(row.get("n"))  # type: ignore[union-attr,arg-type]
         for row in kg.dataset.query(CLASSES_QUERY)  # type: ignore[union-attr]
     }
     memberships = [

@@ -93,7 +93,7 @@ def parse_turtle(path: Path, base: str = DEFAULT_BASE) -> Graph:
         graph.parse(data=text, format="turtle", publicID=path.resolve().as_uri())
     except BadSyntax as exc:
         raise LoadError(str(path), exc.lines + 1, f"Turtle syntax error: {exc._why}") from None
-    except Exception as exc:  # rdflib raises many types (ValueError, ParserError, ...)
+    except Exception as exc:  # noqa: BLE001 - rdflib raises many types (ValueError, ParserError, ...)
         line = getattr(exc, "lineno", None)
         raise LoadError(str(path), line if isinstance(line, int) else None, f"{type(exc).__name__}: {exc}") from None
     if base != DEFAULT_BASE:

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import random
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 PREFIXES = """\
 @prefix ck: <https://w3id.org/caspian-kg/ontology#> .
@@ -75,7 +76,7 @@ class Plan:
     events: int
 
     @classmethod
-    def for_size(cls, triples: int) -> "Plan":
+    def for_size(cls, triples: int) -> Plan:
         # per state: 10 (state, region, capital) + 8 (post, person) = 18 triples
         # per membership: 8 node + 2 interval + 2 instant = 12; per event ~9.5 + half a quotation ~3.5
         states = max(8, triples // 900)

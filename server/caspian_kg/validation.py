@@ -20,11 +20,11 @@ if TYPE_CHECKING:
 PROV = Namespace("http://www.w3.org/ns/prov#")
 
 
-def validate(kg: "KnowledgeGraph", config: Config) -> list[str]:
+def validate(kg: KnowledgeGraph, config: Config) -> list[str]:
     return shacl_problems(kg, config) + evidence_problems(kg, config)
 
 
-def data_graph(kg: "KnowledgeGraph") -> Graph:
+def data_graph(kg: KnowledgeGraph) -> Graph:
     """Asserted facts (not the ontology) plus the closure, as one plain graph for pyshacl."""
     graph = Graph()
     for name, iri in kg.graphs.items():
@@ -34,7 +34,7 @@ def data_graph(kg: "KnowledgeGraph") -> Graph:
     return graph
 
 
-def shacl_problems(kg: "KnowledgeGraph", config: Config) -> list[str]:
+def shacl_problems(kg: KnowledgeGraph, config: Config) -> list[str]:
     shapes = Graph().parse(config.ontology_dir / "shapes.ttl", format="turtle")
     conforms, report, text = shacl(data_graph(kg), shacl_graph=shapes, inference="none", advanced=True)
     if conforms:
@@ -51,7 +51,7 @@ def shacl_problems(kg: "KnowledgeGraph", config: Config) -> list[str]:
     return sorted(problems)
 
 
-def evidence_problems(kg: "KnowledgeGraph", config: Config) -> list[str]:
+def evidence_problems(kg: KnowledgeGraph, config: Config) -> list[str]:
     """Every ck:evidence and ck:text in a source graph must be a verbatim substring of that
     graph's source text (the document's ck:textFile)."""
     ck = Namespace(kg.base + "ontology#")
@@ -79,7 +79,7 @@ def evidence_problems(kg: "KnowledgeGraph", config: Config) -> list[str]:
     return sorted(set(problems))
 
 
-def _short(kg: "KnowledgeGraph", term: object) -> str:
+def _short(kg: KnowledgeGraph, term: object) -> str:
     if isinstance(term, URIRef):
         return term.n3(kg.dataset.namespace_manager)
     if isinstance(term, Literal):

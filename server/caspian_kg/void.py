@@ -109,5 +109,5 @@ def _statistics(g: Graph, node: URIRef, kg: KnowledgeGraph, graph: URIRef | None
             partition = BNode()
             g.add((node, VOID.classPartition, partition))
             g.add((partition, VOID["class"], row[0]))  # type: ignore[index]
-            g.add((partition, VOID.entities, Literal(int(row[1]), datatype=XSD.integer)))  # type: ignore[index]
+            g.add((partition, VOID.entities, Literal(int(row[1]), datatype=XSD.integer)))  # type: ignore[index,arg-type]
 
