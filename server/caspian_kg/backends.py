@@ -13,8 +13,9 @@ A store spec (Config.store, `--store`) is one of:
   whatever the engine's own default-graph setting.
 
 For Oxigraph and remote stores, queries run natively (`Backend.query`): the engine evaluates the
-query text, and the rows are turned back into an rdflib result so that limits, formats and
-serialisation stay the web layer's. Fork safety: RocksDB handles must not cross fork(), so a
+query text. On the on-disk store, SELECT answers are written by Oxigraph's own serialisers
+(`NativeSolutions`, row limit kept); other answers are turned back into an rdflib result for the
+web layer's serialisers. Fork safety: RocksDB handles must not cross fork(), so a
 worker child reopens the on-disk store read-only (`Backend.own_handle`).
 """
 
