@@ -100,3 +100,12 @@ def test_weak_etag_of_an_answer_is_shared_by_every_encoding(client: FlaskClient)
     assert packed.headers["ETag"] == plain.headers["ETag"] and packed.headers["ETag"].startswith("W/")
     again = client.get(path, headers={"Accept-Encoding": "br", "If-None-Match": plain.headers["ETag"]})
     assert again.status_code == 304
+
+
+def test_streamed_dump_revalidates_with_its_encoded_etag(client: FlaskClient) -> None:
+    """A streamed, compressed dump's ETag (with its ":zstd") revalidates to an empty 304."""
+    packed = _get(client, "/export/caspian-kg.nt", None, "zstd")
+    assert packed.headers["Content-Encoding"] == "zstd" and packed.headers["ETag"].endswith(':zstd"')
+    again = client.get("/export/caspian-kg.nt",
+                       headers={"Accept-Encoding": "zstd", "If-None-Match": packed.headers["ETag"]})
+    assert again.status_code == 304 and not again.data

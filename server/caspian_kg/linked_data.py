@@ -74,15 +74,14 @@ def see_other(path: str, offered: tuple[Format, ...] = DOCUMENT_FORMATS) -> Werk
     return response
 
 
-ENCODING_SUFFIXES = ("", ":zstd", ":br", ":gzip", ":deflate")
-
-
 def conditional(body: Callable[[], bytes | Iterable[bytes]], fmt: Format, variant: str, **headers: str) -> Response:
     """A 200 with an ETag of dataset version + variant, or a 304 when If-None-Match matches
     (checked before the body is built: nothing is serialised for a revalidation)."""
     etag = f"{_kg().version}-{variant}"
-    # a compressed copy carries the same ETag plus ":<encoding>" (see app._compress)
-    if any(request.if_none_match.contains(etag + suffix) for suffix in ENCODING_SUFFIXES):
+    # a compressed copy carries the same ETag plus ":<encoding>" (Flask-Compress, see app._compress)
+    encodings = {*current_app.config.get("COMPRESS_ALGORITHM", ()),
+                 *current_app.config.get("COMPRESS_ALGORITHM_STREAMING", ())}
+    if any(request.if_none_match.contains(tag) for tag in [etag, *(f"{etag}:{e}" for e in encodings)]):
         response = Response(status=304)
     else:
         response = Response(body(), content_type=fmt.content_type)
