@@ -10,9 +10,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from caspian_kg.app import create_app
+from caspian_kg.web.state import of
+from caspian_kg.web import create_app
 from caspian_kg.config import Config
-from caspian_kg.store import KnowledgeGraph, load
+from caspian_kg.graph import KnowledgeGraph
+from caspian_kg.open import open_graph
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -26,7 +28,7 @@ def config() -> Config:
 @pytest.fixture(scope="session")
 def kg(config: Config) -> KnowledgeGraph:
     """The shipped graph, validated and with its closure (loaded once: it is read-only)."""
-    return load(config)
+    return open_graph(config)
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +38,7 @@ def app(config: Config, kg: KnowledgeGraph) -> Iterator[Flask]:
     app = create_app(config, kg)
     app.testing = True
     yield app
-    for pool in app.extensions["caspian_kg"]["pools"]:
+    for pool in [of(app).pool]:
         pool.close()
 
 
@@ -59,7 +61,7 @@ def listener() -> Iterator[socket.socket]:
 @pytest.fixture(scope="session")
 def oxigraph_kg(tmp_path_factory: pytest.TempPathFactory, config: Config) -> KnowledgeGraph:
     """The shipped graph in the on-disk Oxigraph store (built once; this process holds its lock)."""
-    return load(config.with_(store=str(tmp_path_factory.mktemp("ox") / "store")))
+    return open_graph(config.with_(store=str(tmp_path_factory.mktemp("ox") / "store")))
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +74,7 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     from helpers import free_port
 
-    from caspian_kg.bench import oxigraph_binary
+    from caspian_kg.scale.bench import oxigraph_binary
 
     port = free_port()
     location = tmp_path_factory.mktemp("oxserver")

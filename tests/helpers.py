@@ -40,7 +40,7 @@ def free_port() -> int:
 
 
 def start_server(tmp: Path, **settings: str) -> tuple[subprocess.Popen[bytes], str, Path]:
-    """`python -m caspian_kg.serve` on a free port, once /health answers; `settings` override
+    """`python -m caspian_kg.web.serve` on a free port, once /health answers; `settings` override
     CASPIAN_KG_* variables (workers="1"...). Returns the process, its URL and its stderr log."""
     port = free_port()
     log = tmp / "stderr.log"
@@ -48,7 +48,7 @@ def start_server(tmp: Path, **settings: str) -> tuple[subprocess.Popen[bytes], s
            "CASPIAN_KG_HOST": "127.0.0.1", "CASPIAN_KG_WORKERS": "2", "CASPIAN_KG_THREADS": "8",
            **{f"CASPIAN_KG_{k.upper()}": v for k, v in settings.items()}}
     with open(log, "wb") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "caspian_kg.serve"], env=env, cwd=ROOT,
+        proc = subprocess.Popen([sys.executable, "-m", "caspian_kg.web.serve"], env=env, cwd=ROOT,
                                 stdout=subprocess.DEVNULL, stderr=err)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -118,3 +118,35 @@ def assert_service_refused(client: Any, listener: socket.socket, template: str) 
         assert response.status_code == 400
         assert "SERVICE" in response.get_data(as_text=True)
     assert connections(listener) == 0
+
+
+# --- asking the query service directly (what every door calls) -----------------------------------
+
+
+def service(kg: Any, library: Any = None) -> Any:
+    """The query service over `kg`, without limits that would get in a test's way."""
+    from caspian_kg.query import QueryService
+
+    return QueryService(kg, 10**9, 10**9, library)
+
+
+def run_saved(kg: Any, library: Any, query: Any, bindings: dict[str, Any], inference: bool = True) -> Any:
+    """A saved query's answer as an rdflib Result, whatever the store (Oxigraph's own solutions
+    are turned into rdflib terms)."""
+    from caspian_kg.oxterms import to_result
+    from caspian_kg.query import QueryRequest
+    from caspian_kg.stores.native import NativeSolutions
+
+    result = service(kg, library).run(QueryRequest(saved=query.name, bindings=tuple(sorted(bindings.items())),
+                                                   inference=inference))
+    return to_result(result.solutions) if isinstance(result, NativeSolutions) else result
+
+
+def ask(kg: Any, text: str, inference: bool = True) -> Any:
+    """A query's answer as an rdflib Result, whatever the store."""
+    from caspian_kg.oxterms import to_result
+    from caspian_kg.query import QueryRequest
+    from caspian_kg.stores.native import NativeSolutions
+
+    result = service(kg).run(QueryRequest(text=text, inference=inference))
+    return to_result(result.solutions) if isinstance(result, NativeSolutions) else result

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rdflib import URIRef
 
 from caspian_kg.config import DEFAULT_BASE, Config
-from caspian_kg.store import data_files, parse_turtle
+from caspian_kg.graph import data_files, parse_turtle
 
 RDF_EXTENSIONS = {"text/turtle": "ttl", "application/ld+json": "jsonld", "application/n-triples": "nt",
                   "application/rdf+xml": "rdf"}

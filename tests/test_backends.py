@@ -12,12 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import SERVICE_QUERIES, assert_service_refused
+from helpers import SERVICE_QUERIES, ask, assert_service_refused, run_saved, service
+from rdflib import Variable
 
-from caspian_kg import backends
+from caspian_kg.stores import native, remote
+from caspian_kg.web.state import of
 from caspian_kg.config import Config
-from caspian_kg.saved import QueryLibrary, execute
-from caspian_kg.store import KnowledgeGraph, load
+from caspian_kg.saved_queries import QueryLibrary
+from caspian_kg.graph import KnowledgeGraph
+from caspian_kg.open import open_graph
+from caspian_kg.query import QueryRequest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,13 +68,9 @@ def answers(kg: KnowledgeGraph, config: Config, binder: KnowledgeGraph | None = 
     library = QueryLibrary.load(config)
     out = {}
     for query in library:
-        bindings = library.bind(binder or kg, query, sample_values(query))
+        bindings = library.bind(service(binder or kg, library), query, sample_values(query))
         for inference in (True, False):
-            if kg.backend is None:
-                result = execute(kg, query, bindings, inference=inference)
-            else:
-                result = backends.execute_saved(kg, query, bindings, inference=inference)
-            out[f"{query.name} inference={inference}"] = rows(result)
+            out[f"{query.name} inference={inference}"] = rows(run_saved(kg, library, query, bindings, inference))
     return out
 
 
@@ -86,7 +86,7 @@ def test_oxigraph_store_answers_every_saved_query_like_memory(
 
 
 def test_oxigraph_store_reopens_without_reloading(oxigraph_kg: KnowledgeGraph, config: Config) -> None:
-    again = load(config.with_(store=oxigraph_kg.backend.spec))  # type: ignore[union-attr]
+    again = open_graph(config.with_(store=str(oxigraph_kg.engine.path)))  # type: ignore[union-attr]
     assert "reopen" in again.timings and "load" not in again.timings
     assert again.version == oxigraph_kg.version
 
@@ -96,10 +96,10 @@ def test_workers_open_their_own_store_handle_before_the_first_job(oxigraph_kg: K
     pays for it (and no RocksDB handle is shared across fork)."""
     from functools import partial
 
-    from caspian_kg.sparql import init_worker
+    from caspian_kg.query import init_worker
     from caspian_kg.workers import WorkerPool
 
-    backend = oxigraph_kg.backend
+    backend = oxigraph_kg.engine
     parent = (os.getpid(), id(backend.store))  # type: ignore[union-attr]
 
     def state(_: object) -> tuple[int, int, int]:
@@ -117,7 +117,7 @@ def test_workers_open_their_own_store_handle_before_the_first_job(oxigraph_kg: K
 def test_a_store_in_use_is_a_one_line_error(oxigraph_kg: KnowledgeGraph) -> None:
     """RocksDB locks the directory: a second server on it gets a clear message, not a traceback."""
     cli = [str(Path(sys.executable).with_name("caspian-kg")), "--root", str(ROOT)]
-    done = subprocess.run(cli + ["stats", "--store", oxigraph_kg.backend.spec],  # type: ignore[union-attr]
+    done = subprocess.run(cli + ["stats", "--store", str(oxigraph_kg.engine.path)],  # type: ignore[union-attr]
                           check=False, capture_output=True, text=True, timeout=120)
     assert done.returncode != 0
     assert "another process has it open" in done.stderr and "Traceback" not in done.stderr
@@ -129,24 +129,24 @@ def test_oxigraph_store_rebuilds_when_the_files_change(tmp_path: Path) -> None:
     shutil.copytree(ROOT / "ontology", root / "ontology")
     shutil.copytree(ROOT / "data", root / "data")
     config = Config(root=root, store=str(tmp_path / "store"))
-    first = load(config, validate=False)
+    first = open_graph(config, validate=False)
     path = root / "data" / "background.ttl"
     path.write_text(path.read_text() + "\n# touched\n")
-    second = load(config, validate=False)
+    second = open_graph(config, validate=False)
     assert second.version != first.version and "load" in second.timings
 
 
 def test_closure_and_views_match_memory(oxigraph_kg: KnowledgeGraph, kg: KnowledgeGraph) -> None:
     count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
     for inference in (True, False):
-        native = int(next(iter(oxigraph_kg.backend.query(count, inference)))[0])  # type: ignore[union-attr]
+        native = int(next(iter(ask(oxigraph_kg, count, inference)))[0])  # type: ignore[call-overload]
         memory = int(next(iter(kg.view(inference).query(count)))[0])
         assert native == memory
 
 
 def test_sparql_endpoint_through_the_worker_pool(oxigraph_kg: KnowledgeGraph, config: Config) -> None:
     """Forked workers reopen the RocksDB store read-only and answer through it."""
-    from caspian_kg.app import create_app
+    from caspian_kg.web import create_app
 
     app = create_app(config.with_(workers=1), oxigraph_kg)
     try:
@@ -159,7 +159,7 @@ def test_sparql_endpoint_through_the_worker_pool(oxigraph_kg: KnowledgeGraph, co
         bad = client.get("/sparql", query_string={"query": "SELECT * WHERE { SERVICE <http://x/> { ?s ?p ?o } }"})
         assert bad.status_code == 400
     finally:
-        app.extensions["caspian_kg"]["pool"].close()
+        of(app).pool.close()
 
 
 # --- a real remote engine ------------------------------------------------------------------
@@ -169,11 +169,11 @@ def test_sparql_endpoint_through_the_worker_pool(oxigraph_kg: KnowledgeGraph, co
 def test_remote_store_answers_every_saved_query_like_memory(
         oxigraph_server: str, kg: KnowledgeGraph, config: Config,
         memory_answers: dict[str, list[tuple[str, ...]]]) -> None:
-    sent = backends.publish(kg, oxigraph_server)
+    sent = remote.publish(kg, oxigraph_server)
     assert sent["inferred"] > 0 and sent["ontology"] > 0
-    remote = load(config.with_(store=backends.query_url(oxigraph_server)))
-    assert remote.backend is not None and set(remote.graphs) == set(kg.graphs)
-    assert answers(remote, config, binder=kg) == memory_answers
+    published = open_graph(config.with_(store=remote.query_url(oxigraph_server)))
+    assert published.engine.kind == "remote" and set(published.graphs) == set(kg.graphs)
+    assert answers(published, config, binder=kg) == memory_answers
 
 
 @pytest.mark.slow
@@ -183,7 +183,7 @@ def test_cli_publish_and_query_through_remote(oxigraph_server: str, config: Conf
     done = subprocess.run(cli + ["publish", "--to", oxigraph_server], env=env, check=False, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     query = "SELECT (COUNT(*) AS ?n) WHERE { ?s <http://www.w3.org/ns/org#memberOf> ?o }"
-    done = subprocess.run(cli + ["query", "--store", backends.query_url(oxigraph_server), query, "-f", "csv"],
+    done = subprocess.run(cli + ["query", "--store", remote.query_url(oxigraph_server), query, "-f", "csv"],
                           env=env, check=False, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout.split()[1]) > 0
@@ -191,26 +191,31 @@ def test_cli_publish_and_query_through_remote(oxigraph_server: str, config: Conf
 
 def test_rdflib_api_on_oxigraph_answers_like_memory(oxigraph_kg: KnowledgeGraph, kg: KnowledgeGraph,
                                                      config: Config) -> None:
-    """saved.execute through the rdflib Dataset API gives the memory store's rows too;
-    enumerations (natively evaluated when they are a single pattern) likewise."""
+    """A saved query through the rdflib Dataset API (rdflib's own evaluator over the Oxigraph
+    store's triples) gives the memory store's rows too; enumerations likewise."""
     library = QueryLibrary.load(config)
+
+    def execute(graph: KnowledgeGraph, query: Any, bindings: dict[str, Any], inference: bool) -> Any:
+        return graph.view(inference).query(query.prepared, initBindings={Variable(k): v for k, v in bindings.items()})
+
     for query in library:
-        bindings = library.bind(kg, query, sample_values(query))
+        bindings = library.bind(service(kg, library), query, sample_values(query))
         for inference in (True, False):
             native = rows(execute(oxigraph_kg, query, bindings, inference=inference))
             assert native == rows(execute(kg, query, bindings, inference=inference)), query.name
         for param in query.parameters:
             if param.from_data:
-                assert library.enumeration(oxigraph_kg, query, param) == library.enumeration(kg, query, param)
+                assert (library.enumeration(service(oxigraph_kg, library), query, param)
+                        == library.enumeration(service(kg, library), query, param))
 
 
 @pytest.fixture(scope="module")
 def oxigraph_app(oxigraph_kg: KnowledgeGraph, config: Config) -> Any:
-    from caspian_kg.app import create_app
+    from caspian_kg.web import create_app
 
     app = create_app(config, oxigraph_kg)
     yield app
-    for pool in app.extensions["caspian_kg"]["pools"]:
+    for pool in [of(app).pool]:
         pool.close()
 
 
@@ -233,7 +238,7 @@ SELECT_QUERIES = [q for q in QueryLibrary.load(Config(root=ROOT)) if q.query_typ
 @pytest.mark.parametrize("fmt", RESULT_FORMAT_NAMES)
 @pytest.mark.parametrize("query", SELECT_QUERIES, ids=lambda q: q.name)
 def test_oxigraph_writes_saved_answers_like_memory(oxigraph_app: Any, app: Any, query: Any, fmt: str) -> None:
-    """Oxigraph serialises SELECT answers itself (backends.NativeSolutions): every saved query,
+    """Oxigraph serialises SELECT answers itself (native.NativeSolutions): every saved query,
     in every result format, parses to the rows rdflib's writers give on the memory store."""
     params = {**sample_values(query), "format": fmt}
     native = oxigraph_app.test_client().get(f"/queries/{query.name}", query_string=params)
@@ -253,9 +258,10 @@ TRICKY = r"""SELECT ?x ?y WHERE { VALUES (?x ?y) {
 @pytest.mark.parametrize("fmt", RESULT_FORMAT_NAMES)
 def test_native_row_count_is_exact_for_tricky_terms(oxigraph_kg: KnowledgeGraph, fmt: str) -> None:
     """Line breaks, quotes, '<result>' and JSON-like text inside terms do not fool the count."""
-    native = oxigraph_kg.backend.query(TRICKY, native=True)  # type: ignore[union-attr]
-    body = native.serialize(fmt, max_results=10)
-    assert backends.count_rows(body, fmt) == 4
+    solutions = service(oxigraph_kg).run(QueryRequest(text=TRICKY))
+    assert isinstance(solutions, native.NativeSolutions)
+    body = solutions.serialize(fmt, max_results=10)
+    assert native.count_rows(body, fmt) == 4
     if fmt != "csv":  # rdflib's CSV parser reads a quoted line break as two records
         assert len(parsed_rows(body, fmt)) == 4
 
@@ -265,7 +271,7 @@ def test_native_row_count_is_exact_for_tricky_terms(oxigraph_kg: KnowledgeGraph,
 def test_native_answers_keep_the_row_limit(oxigraph_kg: KnowledgeGraph, config: Config, fmt: str,
                                            limit: int, status: int) -> None:
     """/sparql on the Oxigraph store: max_results rows pass, one more is a 413, in every format."""
-    from caspian_kg.app import create_app
+    from caspian_kg.web import create_app
 
     small = create_app(config.with_(workers=1, max_results=limit), oxigraph_kg)
     try:
@@ -275,7 +281,7 @@ def test_native_answers_keep_the_row_limit(oxigraph_kg: KnowledgeGraph, config: 
         if status == 413:
             assert b"more than 3 rows" in response.data
     finally:
-        small.extensions["caspian_kg"]["pool"].close()
+        of(small).pool.close()
 
 
 def test_native_answers_stop_growing_at_the_byte_cap(oxigraph_kg: KnowledgeGraph,
@@ -284,20 +290,20 @@ def test_native_answers_stop_growing_at_the_byte_cap(oxigraph_kg: KnowledgeGraph
     rows are counted: a huge result cannot fill the worker's memory first."""
     from caspian_kg.errors import ResultTooLarge
 
-    monkeypatch.setattr(backends.NativeSolutions, "MAX_ROW_BYTES", 1)
+    monkeypatch.setattr(native.NativeSolutions, "MAX_ROW_BYTES", 1)
     query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
     sink_sizes: list[int] = []
-    real = backends._CappedSink.write
+    real = native._CappedSink.write
 
     def spy(self: Any, data: Any) -> int:
         sink_sizes.append(self.size + len(data))
         return real(self, data)
 
-    monkeypatch.setattr(backends._CappedSink, "write", spy)
+    monkeypatch.setattr(native._CappedSink, "write", spy)
     with pytest.raises(ResultTooLarge):
-        oxigraph_kg.backend.query(query, native=True).serialize("json", max_results=1000)  # type: ignore[union-attr]
+        service(oxigraph_kg).run(QueryRequest(text=query)).serialize("json", max_results=1000)
     assert max(sink_sizes) < 1000 + 65_536 + 64 * 1024  # stopped within a chunk of the cap
-    full = oxigraph_kg.backend.query(query, native=True).serialize  # type: ignore[union-attr]
+    full = service(oxigraph_kg).run(QueryRequest(text=query)).serialize
     monkeypatch.undo()
     assert len(full("json", max_results=100_000)) > 1000 + 65_536 + 64 * 1024
 

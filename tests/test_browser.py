@@ -1,4 +1,4 @@
-"""End to end in a real browser: the server as it is deployed (`python -m caspian_kg.serve`), driven
+"""End to end in a real browser: the server as it is deployed (`python -m caspian_kg.web.serve`), driven
 by headless Chromium through Playwright. Debian's /usr/bin/chromium is used (Playwright never
 downloads a browser here); `bash tests/setup.sh` installs it.
 
@@ -42,7 +42,7 @@ if not os.access(CHROMIUM, os.X_OK):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real server (`python -m caspian_kg.serve`), as a user would start it."""
+    """The real server (`python -m caspian_kg.web.serve`), as a user would start it."""
     proc, url, _ = start_server(tmp_path_factory.mktemp("server"), workers="1", threads="4")
     yield url
     stop_server(proc)

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from caspian_kg.charts import (
+from caspian_kg.web.svg import (
     Affiliate,
     TimelineEvent,
     When,

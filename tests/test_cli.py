@@ -74,7 +74,7 @@ def test_query_from_file(capsys: pytest.CaptureFixture[str], small_root: str, tm
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["query", "SELECT ?s WHERE { ?s ?p }"], "malformed query"),
+        (["query", "SELECT ?s WHERE { ?s ?p }"], "SPARQL syntax error"),
         (["query", "missing.rq"], "missing.rq: query file not found"),
         (["export", "-f", "bogus"], "unknown RDF format 'bogus'"),
         (["export", "--graph", "nope"], "unknown graph 'nope'"),

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from rdflib import Literal, URIRef
 
-from caspian_kg.store import KnowledgeGraph
+from caspian_kg.graph import KnowledgeGraph
 
 QUESTIONS = tomllib.loads((Path(__file__).parent / "competency" / "questions.toml").read_text("utf-8"))["question"]
 PREFIXES = {

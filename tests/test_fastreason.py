@@ -9,9 +9,12 @@ from helpers import make_root
 from rdflib import Dataset, URIRef
 from rdflib.compare import isomorphic
 
-from caspian_kg import fastreason, reasoning, synth
+from caspian_kg.reasoning import fast as fastreason
+from caspian_kg.reasoning import owlrl_closure as reasoning
+from caspian_kg.scale import synth
 from caspian_kg.config import Config
-from caspian_kg.store import KnowledgeGraph, load
+from caspian_kg.graph import KnowledgeGraph
+from caspian_kg.open import open_graph
 
 INFERRED = URIRef("urn:test:inferred")
 
@@ -40,12 +43,12 @@ def test_same_closure_on_shipped_data(kg: KnowledgeGraph) -> None:
 
 
 def test_same_closure_on_the_inference_fixture(tmp_path: Path) -> None:
-    assert_same(load(Config(root=make_root(tmp_path)), validate=False))
+    assert_same(open_graph(Config(root=make_root(tmp_path)), validate=False))
 
 
 def test_same_closure_on_synthetic_data(tmp_path: Path) -> None:
     synth.generate(tmp_path, 2500)
-    kg = load(Config(root=tmp_path), validate=False, reason=False)
+    kg = open_graph(Config(root=tmp_path), validate=False, reason=False)
     slow, _, fast, _ = closures(kg)
     assert slow == fast
     assert len(fast) > 2000  # memberships, chains, inverses, transitive places: not a trivial closure
@@ -60,7 +63,7 @@ def test_same_inconsistency_reports(tmp_path: Path) -> None:
         org:member <https://w3id.org/caspian-kg/id/state/c> ; org:role ck:memberRole ;
         ck:memberIn <https://w3id.org/caspian-kg/id/org/x> .
     """
-    kg = load(Config(root=make_root(tmp_path, {"extra.ttl": extra})), validate=False, reason=False)
+    kg = open_graph(Config(root=make_root(tmp_path, {"extra.ttl": extra})), validate=False, reason=False)
     slow, slow_messages, fast, fast_messages = closures(kg)
     assert slow == fast
     assert slow_messages and sorted(fast_messages) == sorted(slow_messages)
@@ -78,15 +81,15 @@ def test_unsupported_construct_falls_back_to_owlrl(tmp_path: Path) -> None:
     @prefix owl: <http://www.w3.org/2002/07/owl#> .
     <https://w3id.org/caspian-kg/ontology#x> a owl:IrreflexiveProperty .
     """
-    kg = load(Config(root=make_root(tmp_path, {"extra.ttl": extra})), validate=False, reason=False)
+    kg = open_graph(Config(root=make_root(tmp_path, {"extra.ttl": extra})), validate=False, reason=False)
     slow, _, fast, _ = closures(kg)
     assert slow == fast
 
 
 def test_loader_picks_the_engine_by_size(tmp_path: Path) -> None:
     root = make_root(tmp_path)
-    small = load(Config(root=root, reasoner_threshold=10**9), validate=False)
-    fast = load(Config(root=root, reasoner_threshold=0), validate=False)
+    small = open_graph(Config(root=root, reasoner_threshold=10**9), validate=False)
+    fast = open_graph(Config(root=root, reasoner_threshold=0), validate=False)
     assert (small.reasoner, fast.reasoner) == ("owlrl", "fast")
     # two loads: the ontology's blank nodes get new labels, so compare up to blank-node renaming
     assert isomorphic(small.dataset.graph(small.inferred_graph), fast.dataset.graph(fast.inferred_graph))
@@ -94,5 +97,5 @@ def test_loader_picks_the_engine_by_size(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("engine", ["owlrl", "fast"])
 def test_reasoner_setting(tmp_path: Path, engine: str) -> None:
-    kg = load(Config(root=make_root(tmp_path), reasoner=engine), validate=False)
+    kg = open_graph(Config(root=make_root(tmp_path), reasoner=engine), validate=False)
     assert kg.reasoner == engine

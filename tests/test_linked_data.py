@@ -9,7 +9,7 @@ from rdflib import BNode, Graph, URIRef
 from rdflib.compare import isomorphic
 
 from caspian_kg.config import DEFAULT_BASE
-from caspian_kg.store import KnowledgeGraph
+from caspian_kg.graph import KnowledgeGraph
 
 SUBJECTS = data_subjects()
 

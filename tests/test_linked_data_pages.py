@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from rdflib import URIRef
 
 from caspian_kg.config import DEFAULT_BASE
-from caspian_kg.store import KnowledgeGraph
+from caspian_kg.graph import KnowledgeGraph
 
 EVIDENCE = URIRef(DEFAULT_BASE + "ontology#evidence")
 

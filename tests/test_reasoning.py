@@ -10,7 +10,8 @@ from rdflib import OWL, RDF, Literal, Namespace, URIRef
 
 from caspian_kg.config import Config
 from caspian_kg.errors import ValidationError
-from caspian_kg.store import KnowledgeGraph, load
+from caspian_kg.graph import KnowledgeGraph
+from caspian_kg.open import open_graph
 
 ID = "https://w3id.org/caspian-kg/id/"
 CK = Namespace("https://w3id.org/caspian-kg/ontology#")
@@ -22,7 +23,7 @@ P = URIRef(f"{ID}person/p")
 
 @pytest.fixture(scope="module")
 def fixture_kg(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeGraph:
-    return load(Config(root=make_root(tmp_path_factory.mktemp("root"))))
+    return open_graph(Config(root=make_root(tmp_path_factory.mktemp("root"))))
 
 
 def inferred(kg: KnowledgeGraph, s: URIRef, p: URIRef, o: URIRef) -> bool:
@@ -131,10 +132,10 @@ def test_member_and_observer_of_one_body_is_reported(tmp_path: Path) -> None:
         (root / "data" / "fixture.ttl").read_text().split("doc:fixture a")[0] + extra
     )
     with pytest.raises(ValidationError) as err:
-        load(Config(root=root))
+        open_graph(Config(root=root))
     problems = "\n".join(err.value.problems)
     assert "inconsistency" in problems
     assert "state/c" in problems and "org/x" in problems
     # without validation the graph still loads and the violation is kept for reporting
-    kg = load(Config(root=root), validate=False)
+    kg = open_graph(Config(root=root), validate=False)
     assert any("propertyDisjointWith" in m or "disjoint" in m.lower() for m in kg.inconsistencies)

@@ -1,5 +1,5 @@
 """Saved-query enumerations on native stores: the pattern is written back as SPARQL text and the
-engine answers it (saved.enumeration_sparql), with exactly the values rdflib's evaluator gives.
+engine answers it (enumeration.enumeration_sparql), with exactly the values rdflib's evaluator gives.
 
 Three layers: the writer on small hand-made patterns, each written text run on rdflib's memory
 store against the algebra it came from (and the patterns it must decline); every shipped
@@ -16,20 +16,24 @@ import pytest
 from rdflib import Dataset, Literal, Namespace, URIRef, Variable
 from rdflib.plugins.sparql import prepareQuery
 
-from caspian_kg import backends
+from helpers import service
+
 from caspian_kg.config import Config
-from caspian_kg.saved import (
-    QueryLibrary,
-    _where_pattern,
-    compute_enumeration,
-    distinct_values_query,
-    enumeration_sparql,
-    parse_query,
-)
-from caspian_kg.store import KnowledgeGraph, load
+from caspian_kg.enumeration import _where_pattern, distinct_values_query, enumeration_sparql
+from caspian_kg.enumeration import compute_enumeration as enumerate_values
+from caspian_kg.graph import KnowledgeGraph
+from caspian_kg.open import open_graph
+from caspian_kg.oxterms import to_result
+from caspian_kg.saved_queries import Parameter, QueryLibrary, SavedQuery, parse_query
+from caspian_kg.stores import oxigraph, remote
 
 ROOT = Path(__file__).resolve().parents[1]
 LIBRARY = QueryLibrary.load(Config(root=ROOT))
+
+
+def compute_enumeration(kg: KnowledgeGraph, query: SavedQuery, param: Parameter) -> Any:
+    """The values of a parameter computed from `kg` by the query service (no cache)."""
+    return enumerate_values(service(kg), query.prepared, param.variable)
 FROM_DATA = [(q.name, p.name) for q in LIBRARY for p in q.parameters if p.from_data]
 
 E = Namespace("http://example.org/")
@@ -109,8 +113,8 @@ def test_written_text_gives_the_values_of_the_algebra(small: Dataset, small_oxig
     by_algebra = values(small.query(distinct_values_query(prologue, pattern, Variable(var))))
     assert by_algebra == expected
     assert values(small.query(text)) == by_algebra, text
-    oxigraph = small_oxigraph.query(text, use_default_graph_as_union=True)
-    assert values(backends._from_oxigraph(oxigraph)) == by_algebra, text
+    answer = small_oxigraph.query(text, use_default_graph_as_union=True)
+    assert values(to_result(answer)) == by_algebra, text
 
 
 DECLINED = [
@@ -151,21 +155,22 @@ def test_an_optional_below_a_join_is_declined(small: Dataset) -> None:
 
 
 def spy(monkeypatch: pytest.MonkeyPatch, kg: KnowledgeGraph) -> list[str]:
-    """The texts the engine is asked; rdflib's evaluator on the store's Dataset is made to fail,
+    """The texts the engine is asked; rdflib's evaluator on the native stores is made to fail,
     so a pattern that silently fell back to it fails the test."""
     asked: list[str] = []
-    backend: Any = kg.backend
-    real = backend.query
+    engine: Any = kg.engine
+    real = engine.query
 
-    def query(text: str, *args: Any, **kwargs: Any) -> Any:
-        asked.append(text)
-        return real(text, *args, **kwargs)
+    def query(prepared: Any, *args: Any, **kwargs: Any) -> Any:
+        asked.append(prepared.text)
+        return real(prepared, *args, **kwargs)
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the enumeration fell back to rdflib's evaluator")
 
-    monkeypatch.setattr(backend, "query", query)
-    monkeypatch.setattr(kg.dataset, "query", refuse)
+    monkeypatch.setattr(engine, "query", query)
+    for store in (oxigraph, remote):
+        monkeypatch.setattr(store, "evaluate", refuse)
     return asked
 
 
@@ -205,14 +210,14 @@ def test_remote_enumerations_equal_memory_and_run_natively(
         oxigraph_server: str, kg: KnowledgeGraph, config: Config,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """On a remote store rdflib's evaluator would send one HTTP request per triple lookup."""
-    backends.publish(kg, oxigraph_server)
-    remote = load(config.with_(store=backends.query_url(oxigraph_server)))
+    remote.publish(kg, oxigraph_server)
+    published = open_graph(config.with_(store=remote.query_url(oxigraph_server)))
     for name, param in FROM_DATA:
         query = LIBRARY.get(name)
         expected = compute_enumeration(kg, query, query.parameter(param))
-        assert compute_enumeration(remote, query, query.parameter(param)) == expected, name
+        assert compute_enumeration(published, query, query.parameter(param)) == expected, name
     query = LIBRARY.get("evidence")
     expected = compute_enumeration(kg, query, query.parameter("node"))
-    asked = spy(monkeypatch, remote)
-    assert compute_enumeration(remote, query, query.parameter("node")) == expected
+    asked = spy(monkeypatch, published)
+    assert compute_enumeration(published, query, query.parameter("node")) == expected
     assert len(asked) == 1

@@ -14,10 +14,11 @@ import os
 from pathlib import Path
 
 import pytest
+from helpers import run_saved, service
 
 from caspian_kg.config import Config
-from caspian_kg.saved import QueryLibrary, execute
-from caspian_kg.store import KnowledgeGraph
+from caspian_kg.saved_queries import QueryLibrary
+from caspian_kg.graph import KnowledgeGraph
 
 QUERIES = Path(__file__).resolve().parents[1] / "queries"
 NAMES = sorted(p.stem for p in QUERIES.glob("*.rq"))
@@ -31,7 +32,7 @@ def library(config: Config) -> QueryLibrary:
 
 def rows_of(kg: KnowledgeGraph, library: QueryLibrary, name: str, params: dict[str, str]) -> list[dict[str, str]]:
     query = library.get(name)
-    result = execute(kg, query, library.bind(kg, query, params))
+    result = run_saved(kg, library, query, library.bind(service(kg, library), query, params))
     names = [str(v) for v in result.vars or []]
     return [{n: term.n3() for n, term in zip(names, row) if term is not None} for row in result]  # type: ignore[union-attr]
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import run_saved, service
 import rdflib
 from rdflib import Literal, URIRef
 
 from caspian_kg.config import Config
 from caspian_kg.errors import BadRequest, LoadError, NotFound
-from caspian_kg.saved import QueryLibrary, execute, parse_query
-from caspian_kg.store import KnowledgeGraph
+from caspian_kg.saved_queries import QueryLibrary, parse_query
+from caspian_kg.graph import KnowledgeGraph
 
 PAYLOADS = [
     "'", '"', "}", ">", "\n", "a\nb", '"}', "\\", '\\"',
@@ -66,7 +67,7 @@ def library(config: Config) -> QueryLibrary:
 
 def run(kg: KnowledgeGraph, library: QueryLibrary, query_name: str, **params: str) -> list[tuple]:
     query = library.get(query_name)
-    return [tuple(row) for row in execute(kg, query, library.bind(kg, query, params))]  # type: ignore[arg-type]
+    return [tuple(row) for row in run_saved(kg, library, query, library.bind(service(kg, library), query, params))]  # type: ignore[arg-type]
 
 
 # --- header and parameter conventions --------------------------------------------------------
@@ -164,7 +165,7 @@ def test_prefixed_names_expand_and_match_full_iris(kg: KnowledgeGraph, library: 
 
 def test_enumeration_of_all_organisations(kg: KnowledgeGraph, library: QueryLibrary) -> None:
     query = library.get("org-members")
-    values = library.enumeration(kg, query, query.parameter("org"))
+    values = library.enumeration(service(kg, library), query, query.parameter("org"))
     assert URIRef("https://w3id.org/caspian-kg/id/org/ots") in values  # no stated full members, still an org
     assert URIRef("https://w3id.org/caspian-kg/id/state/azerbaijan") not in values
     assert run(kg, library, "org-members", org="orgn:ots") == []
@@ -199,12 +200,12 @@ def test_injection_is_a_value_or_a_400(kg: KnowledgeGraph, echo: QueryLibrary, k
     query = echo.get(f"echo-{kind}")
     param = query.parameters[0]
     try:
-        bindings = echo.bind(kg, query, {"v": payload})
+        bindings = echo.bind(service(kg, echo), query, {"v": payload})
     except BadRequest as exc:
         assert "parameter 'v'" in exc.message
         assert kind != "literal" and kind != "lang", "any text is a valid plain or tagged literal"
         return
-    rows = [tuple(r) for r in execute(kg, query, bindings)]  # type: ignore[arg-type]
+    rows = [tuple(r) for r in run_saved(kg, echo, query, bindings)]  # type: ignore[arg-type]
     assert len(rows) == 1, "exactly one solution: the query was not extended"
     expected = payload.strip() if kind in ("iri", "integer", "date", "gyear") else payload
     assert str(rows[0][0]) == expected
@@ -240,6 +241,6 @@ def test_injection_into_shipped_typed_queries(kg: KnowledgeGraph, library: Query
 
 def test_iri_with_quote_is_bound_verbatim(kg: KnowledgeGraph, library: QueryLibrary) -> None:
     query = library.get("inferred-about")
-    bindings = library.bind(kg, query, {"resource": "http://x/'a'"})
+    bindings = library.bind(service(kg, library), query, {"resource": "http://x/'a'"})
     assert bindings["_resource_iri"] == URIRef("http://x/'a'")
-    assert library.bind(kg, library.get("find-by-name"), {"text": "} UNION {"})["_text"] == Literal("} UNION {")
+    assert library.bind(service(kg, library), library.get("find-by-name"), {"text": "} UNION {"})["_text"] == Literal("} UNION {")

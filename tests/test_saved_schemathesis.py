@@ -12,9 +12,10 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
-from caspian_kg.app import create_app
+from caspian_kg.web.state import of
+from caspian_kg.web import create_app
 from caspian_kg.config import Config
-from caspian_kg.store import KnowledgeGraph
+from caspian_kg.graph import KnowledgeGraph
 
 schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, given, settings
@@ -25,8 +26,7 @@ from schemathesis.checks import content_type_conformance, not_a_server_error, st
 def app(config: Config, kg: KnowledgeGraph) -> Iterator[Flask]:
     app = create_app(config.with_(workers=1), kg)
     yield app
-    app.extensions["caspian_kg_saved"]["pool"].close()
-    app.extensions["caspian_kg"]["pool"].close()
+    of(app).pool.close()
 
 
 @pytest.mark.slow

@@ -7,6 +7,7 @@ import io
 import json
 
 import pytest
+from helpers import run_saved, service
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -124,11 +125,11 @@ def test_etag_revalidation(client: FlaskClient) -> None:
 def test_inference_none_gives_the_asserted_answer(client: FlaskClient, kg, config, name: str) -> None:
     """?inference=none on a saved query, as on /sparql: the same rows as running it on the
     asserted facts only (hasMember, chairOf... are inferred, so org-members comes back empty)."""
-    from caspian_kg.saved import QueryLibrary, execute
+    from caspian_kg.saved_queries import QueryLibrary
 
     library = QueryLibrary.load(config)
     query = library.get(name)
-    expected = execute(kg, query, library.bind(kg, query, {}), inference=False)
+    expected = run_saved(kg, library, query, library.bind(service(kg, library), query, {}), False)
     want = sorted(tuple(str(v) for v in row) for row in expected)
     response = client.get(f"/queries/{name}?inference=none&format=json")
     assert response.status_code == 200, response.data

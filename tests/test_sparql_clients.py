@@ -1,4 +1,4 @@
-"""Real clients against a real server: `python -m caspian_kg.serve` (waitress, forked query
+"""Real clients against a real server: `python -m caspian_kg.web.serve` (waitress, forked query
 workers) in a subprocess on a free port, queried by SPARQLWrapper, rdflib's SPARQLStore and
 many parallel plain HTTP clients."""
 
@@ -22,7 +22,7 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, POST, POSTDIRECTLY, TSV, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
-from caspian_kg.store import KnowledgeGraph
+from caspian_kg.graph import KnowledgeGraph
 
 pytestmark = pytest.mark.slow
 

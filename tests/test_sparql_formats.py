@@ -18,7 +18,7 @@ from rdflib.query import Result
 from caspian_kg import formats
 from caspian_kg.errors import NotAcceptable
 from caspian_kg.formats import GRAPH_FORMATS, RESULT_FORMATS, negotiate, serialize_tsv, tsv_term
-from caspian_kg.store import KnowledgeGraph
+from caspian_kg.graph import KnowledgeGraph
 
 SELECT = "PREFIX owl: <http://www.w3.org/2002/07/owl#> SELECT ?c ?n { ?c a owl:Class FILTER isIRI(?c) OPTIONAL { ?c owl:nope ?n } } ORDER BY ?c LIMIT 5"
 CONSTRUCT = "PREFIX owl: <http://www.w3.org/2002/07/owl#> CONSTRUCT { ?c a owl:Class } WHERE { ?c a owl:Class } LIMIT 5"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from functools import partial
 import signal
 import socket
 import threading
@@ -15,11 +16,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from helpers import SERVICE_QUERIES, assert_service_refused, connections
 
-from caspian_kg.app import create_app
+from caspian_kg.web.state import of
+from caspian_kg.web import create_app
 from caspian_kg.config import Config
 from caspian_kg.errors import BadRequest, QueryTimeout
-from caspian_kg.sparql import forbid_network, parse_query, uses_service
-from caspian_kg.store import KnowledgeGraph
+from caspian_kg.query import forbid_network, parse_query, uses_service
+from caspian_kg.graph import KnowledgeGraph
 from caspian_kg.workers import WorkerCrashed, WorkerPool
 
 CROSS_JOIN_4 = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
@@ -28,7 +30,7 @@ CROSS_JOIN_4 = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k
 def _app(config: Config, kg: KnowledgeGraph, **changes: Any) -> Iterator[Flask]:
     app = create_app(config.with_(**changes), kg)
     yield app
-    app.extensions["caspian_kg"]["pool"].close()
+    of(app).pool.close()
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +142,7 @@ def _try_to_connect(port: int) -> str:
 
 def test_workers_cannot_open_sockets(listener: socket.socket) -> None:
     """Defence in depth: even a path to the network we did not foresee fails inside a worker."""
-    pool = WorkerPool(_try_to_connect, size=1, timeout=10, initializer=forbid_network)
+    pool = WorkerPool(_try_to_connect, size=1, timeout=10, initializer=partial(forbid_network, set()))
     try:
         assert pool.submit(listener.getsockname()[1]).startswith("blocked")
     finally:
@@ -158,7 +160,7 @@ def short_deadline_app(config: Config, kg: KnowledgeGraph) -> Iterator[Flask]:
 
 @pytest.mark.slow
 def test_pathological_query_is_cut_off_while_others_are_served(short_deadline_app: Flask) -> None:
-    pool = short_deadline_app.extensions["caspian_kg"]["pool"]
+    pool = short_deadline_of(app).pool
     pool.start()
     pids_before = set(pool.pids())
     slow: dict[str, Any] = {}
@@ -186,7 +188,7 @@ def test_pathological_query_is_cut_off_while_others_are_served(short_deadline_ap
 
 @pytest.mark.slow
 def test_dead_worker_is_replaced(short_deadline_app: Flask) -> None:
-    pool = short_deadline_app.extensions["caspian_kg"]["pool"]
+    pool = short_deadline_of(app).pool
     pool.start()
     for pid in pool.pids():
         os.kill(pid, signal.SIGKILL)

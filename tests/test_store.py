@@ -10,7 +10,8 @@ from helpers import ROOT, make_root
 
 from caspian_kg.config import Config
 from caspian_kg.errors import LoadError, ValidationError
-from caspian_kg.store import KnowledgeGraph, load
+from caspian_kg.graph import KnowledgeGraph
+from caspian_kg.open import open_graph
 
 BASE = "https://w3id.org/caspian-kg/"
 
@@ -32,7 +33,8 @@ def test_asserted_view_is_exactly_the_files_without_a_second_copy(kg: KnowledgeG
     from rdflib import Graph
     from rdflib.compare import isomorphic
 
-    from caspian_kg.store import WithoutGraph, parse_turtle
+    from caspian_kg.graph import parse_turtle
+    from caspian_kg.stores.memory import WithoutGraph
 
     store = kg.asserted.store
     assert isinstance(store, WithoutGraph) and store.inner is kg.dataset.store
@@ -79,7 +81,7 @@ def test_shipped_data_is_valid_and_consistent(kg: KnowledgeGraph) -> None:
 def test_broken_turtle_names_file_and_line(tmp_path: Path, text: str, line: int, reason: str) -> None:
     root = make_root(tmp_path, {"broken.ttl": text})
     with pytest.raises(LoadError) as err:
-        load(Config(root=root))
+        open_graph(Config(root=root))
     assert err.value.path.endswith("broken.ttl")
     assert err.value.line == line
     assert reason in err.value.reason
@@ -90,7 +92,7 @@ def test_non_utf8_file_is_refused(tmp_path: Path) -> None:
     root = make_root(tmp_path)
     (root / "data" / "latin1.ttl").write_bytes(b'<urn:a> <urn:b> "caf\xe9" .\n')
     with pytest.raises(LoadError, match="latin1.ttl: not UTF-8"):
-        load(Config(root=root))
+        open_graph(Config(root=root))
 
 
 def test_shacl_violation_stops_the_load_with_a_clear_message(tmp_path: Path) -> None:
@@ -102,7 +104,7 @@ def test_shacl_violation_stops_the_load_with_a_clear_message(tmp_path: Path) -> 
         "org:role ck:memberRole ; ck:memberIn orgn:x .",
     ))
     with pytest.raises(ValidationError) as err:
-        load(Config(root=root))
+        open_graph(Config(root=root))
     problems = err.value.problems
     assert any("mship:x-member-a" in p and "exactly one org:member" in p for p in problems)
     assert any("mship:x-member-a" in p and "evidence" in p for p in problems)
@@ -114,7 +116,7 @@ def test_role_and_role_link_must_agree(tmp_path: Path) -> None:
     fixture.write_text(fixture.read_text().replace(
         "org:role ck:observerRole ; ck:observerIn orgn:x", "org:role ck:observerRole ; ck:memberIn orgn:x"))
     with pytest.raises(ValidationError) as err:
-        load(Config(root=root))
+        open_graph(Config(root=root))
     text = "\n".join(err.value.problems)
     assert "ck:memberIn needs org:role ck:memberRole" in text
     assert "has no matching role link" in text
@@ -125,20 +127,20 @@ def test_evidence_that_is_not_verbatim_is_refused(tmp_path: Path) -> None:
     fixture = root / "data" / "fixture.ttl"
     fixture.write_text(fixture.read_text().replace('"B chairs X"', '"B presides over X"'))
     with pytest.raises(ValidationError, match="not verbatim"):
-        load(Config(root=root))
+        open_graph(Config(root=root))
 
 
 def test_a_failed_load_leaves_the_loaded_graph_untouched(kg: KnowledgeGraph, tmp_path: Path) -> None:
     before = len(kg.dataset)
     with pytest.raises(LoadError):
-        load(Config(root=make_root(tmp_path, {"broken.ttl": "not turtle at all"})))
+        open_graph(Config(root=make_root(tmp_path, {"broken.ttl": "not turtle at all"})))
     assert len(kg.dataset) == before
 
 
 def test_version_tracks_everything_that_shapes_the_answers(tmp_path: Path) -> None:
     """The version is the ETag and decides whether an on-disk store is reused: it must change
     with the data, the shapes and the base IRI, and only with them."""
-    from caspian_kg.store import data_files, dataset_version
+    from caspian_kg.graph import data_files, dataset_version
 
     config = Config(root=make_root(tmp_path))
     files = [p for _, p in data_files(config)]

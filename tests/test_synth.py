@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from caspian_kg import synth
+from caspian_kg.scale import synth
 from caspian_kg.config import Config
-from caspian_kg.store import load
+from caspian_kg.open import open_graph
 
 
 def test_generated_project_is_valid(tmp_path: Path) -> None:
     written = synth.generate(tmp_path, 3000)
-    kg = load(Config(root=tmp_path))  # validate=True: SHACL, verbatim evidence, OWL 2 RL consistency
+    kg = open_graph(Config(root=tmp_path))  # validate=True: SHACL, verbatim evidence, OWL 2 RL consistency
     assert 2700 <= written <= 3300
     assert not kg.inconsistencies
     assert (tmp_path / "queries").is_dir() and (tmp_path / "ontology" / "caspian.ttl").is_file()

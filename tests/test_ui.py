@@ -18,9 +18,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from caspian_kg.ui import fold
+from caspian_kg.web.state import of
+from caspian_kg.search import fold
 
-STATIC = Path(__file__).resolve().parents[1] / "server" / "caspian_kg" / "static"
+STATIC = Path(__file__).resolve().parents[1] / "server" / "caspian_kg" / "web" / "static"
 CICA_MEMBERS = """PREFIX org: <http://www.w3.org/ns/org#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX orgn: <https://w3id.org/caspian-kg/id/org/>
@@ -216,7 +217,7 @@ def test_ask_and_construct_results(client: FlaskClient) -> None:
 
 
 def test_every_saved_query_runs_as_an_editor_example(client: FlaskClient, app: Flask) -> None:
-    library = app.extensions["caspian_kg_saved"]["library"]
+    library = of(app).library
     for query in library:
         text, _ = get(client, f"/query?example={query.name}")
         assert 'role="alert"' not in text, query.name

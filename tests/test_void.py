@@ -10,7 +10,7 @@ from rdflib import RDF, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 
 from caspian_kg.config import DEFAULT_BASE
-from caspian_kg.store import KnowledgeGraph
+from caspian_kg.graph import KnowledgeGraph
 
 VOID = Namespace("http://rdfs.org/ns/void#")
 DCAT = Namespace("http://www.w3.org/ns/dcat#")

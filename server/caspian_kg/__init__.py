@@ -1,9 +1,20 @@
-"""caspian-kg: a knowledge graph of Azerbaijan's relations with Central Asia and the Turkic world."""
+"""caspian-kg: a knowledge graph of Azerbaijan's relations with Central Asia and the Turkic world.
 
-__version__ = "0.1.0"
+The public API: `Config` (every setting), `open_graph` (load, reason, validate), `KnowledgeGraph`
+(the loaded graph), `QueryService` (ask it questions), `create_app` (the web application).
+"""
 
 import warnings
 
 # rdflib 7 calls its own deprecated Dataset.default_context on every quad lookup; the warning is
 # not ours to fix and costs time on hot paths, so it is silenced here once.
 warnings.filterwarnings("ignore", message="Dataset.default_context is deprecated", category=DeprecationWarning)
+
+from .config import VERSION, Config
+from .graph import KnowledgeGraph
+from .open import open_graph
+from .query import QueryService
+from .web import create_app
+
+__version__ = VERSION
+__all__ = ["Config", "KnowledgeGraph", "QueryService", "__version__", "create_app", "open_graph"]

@@ -1,5 +1,8 @@
 """An in-process cache of serialised answers, in the web process, in front of the worker pool.
 
+One per application (`web.state.AppState.answers`, sized by `Config.cache_entries` and
+`Config.cache_bytes`): two apps in one process never share answers.
+
 Why: the graph is read-only once loaded, so an answer is a pure function of (dataset version,
 request). ETags already spare the bytes for clients that revalidate; this spares the work for
 clients that do not (a fresh browser, a load balancer, a benchmark), at the cost of a dict
@@ -9,7 +12,6 @@ evicted least-recently-used, bounded by count and total bytes. Thread-safe (wait
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -17,14 +19,10 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-MAX_ENTRIES = int(os.environ.get("CASPIAN_KG_CACHE_ENTRIES", "2048"))
-MAX_BYTES = int(os.environ.get("CASPIAN_KG_CACHE_BYTES", str(256 * 1024 * 1024)))
-
-
 class AnswerCache:
     """LRU of answers (anything with a `.body` of bytes) keyed by a hashable request key."""
 
-    def __init__(self, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES) -> None:
+    def __init__(self, max_entries: int, max_bytes: int) -> None:
         self.max_entries, self.max_bytes = max_entries, max_bytes
         self._items: OrderedDict[Hashable, Any] = OrderedDict()
         self._bytes = 0
@@ -56,6 +54,3 @@ class AnswerCache:
         with self._lock:
             self._items.clear()
             self._bytes = 0
-
-
-ANSWERS = AnswerCache()

@@ -1,7 +1,10 @@
-"""The `caspian-kg` command line: validate, query, export, stats, serve.
+"""The `caspian-kg` command line: validate, query, run, export, stats, serve, and the scale tools.
 
-Every failure the user can cause (a broken file, a bad query, an unknown format) prints one
-line to stderr and exits non-zero (2 = bad input, 1 = invalid data); never a traceback.
+Questions go to the same query service as the web's (`query.QueryService`, in a forked worker
+with the same deadline and limits), so a query means the same thing and fails with the same
+message here as at /sparql. Every failure the user can cause (a broken file, a bad query, an
+unknown format) prints one line to stderr and exits non-zero (2 = bad input, 1 = invalid data,
+3 = a limit); never a traceback.
 """
 
 from __future__ import annotations
@@ -10,16 +13,29 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
-from rdflib.query import Result
+from rdflib import BNode, Literal, URIRef
 
 from . import dumps, stats
-from .config import Config
+from .config import Config, documented
 from .errors import BadRequest, CaspianError, ValidationError
-from .store import KnowledgeGraph, load
+from .formats import GRAPH_FORMATS, RESULT_FORMATS
+from .graph import KnowledgeGraph
+from .open import open_graph
+from .query import Answer, QueryRequest, QueryService, init_worker
+from .saved_queries import QueryLibrary, check_names
+from .scale.bench import run_bench
+from .scale.synth import generate
+from .stores.remote import publish, query_url
+from .web.serve import run as serve
+from .workers import WorkerPool
 
-QUERY_FORMATS = ("table", "json", "csv", "xml")
+# `-f` of query and run: a text table, or any answer format (results or graph) by name
+QUERY_FORMATS = ("table", *(f.name for f in RESULT_FORMATS + GRAPH_FORMATS))
+# what "table" asks the service for: SPARQL JSON (drawn as a table) or, for a graph, Turtle
+TABLE_FORMATS = ("application/sparql-results+json", "text/turtle")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -59,12 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("query", help="run a SPARQL query (a file, '-' for stdin, or the query text)")
     p.add_argument("query")
-    p.add_argument("-f", "--format", default="table", choices=QUERY_FORMATS + ("tsv",))
+    p.add_argument("-f", "--format", default="table", choices=QUERY_FORMATS)
     p.add_argument("--no-inference", action="store_true", help="asserted facts only (no OWL 2 RL closure)")
     p.set_defaults(func=cmd_query)
 
     p = sub.add_parser("export", help="dump the graph in an RDF format")
-    p.add_argument("-f", "--format", default="trig", help=f"one of {', '.join(dumps.DUMP_FORMATS)}")
+    p.add_argument("-f", "--format", default="trig", help=f"one of {', '.join(dumps.DUMP_FORMATS)} (or ttl, nq, json-ld...)")
     p.add_argument("--asserted-only", action="store_true", help="leave out the inferred graph")
     p.add_argument("--graph", help="one named graph only (short name, e.g. ontology, background, inferred)")
     p.add_argument("-o", "--output", help="file to write (default: stdout)")
@@ -73,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stats", help="triples per graph, classes, memberships")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("settings", help="every setting: its environment variable, value and meaning")
+    p.set_defaults(func=cmd_settings)
 
     p = sub.add_parser("serve", help="serve the SPARQL endpoint and linked data (waitress)")
     p.add_argument("--host")
@@ -92,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load(config: Config) -> KnowledgeGraph:
-    kg = load(config)
+    kg = open_graph(config)
     t = kg.timings
     print(
         f"loaded {len(kg.asserted)} asserted + {len(kg.dataset.graph(kg.inferred_graph))} inferred triples "
@@ -120,48 +139,55 @@ def read_query(text: str) -> str:
     return text
 
 
-def run_query(kg: KnowledgeGraph, query: str, inference: bool = True) -> Result:
-    """Parse and evaluate a read-only query; a syntax error becomes a one-line BadRequest."""
-    from rdflib.plugins.sparql import prepareQuery
-
-    if kg.backend is not None:  # Oxigraph on disk / remote engine: it evaluates the text
-        from .backends import checked_dataset
-
-        checked_dataset(query, "")  # the same syntax / read-only / SERVICE checks
-        return kg.backend.query(query, inference)  # type: ignore[attr-defined,no-any-return]
+def ask(kg: KnowledgeGraph, config: Config, job: QueryRequest, library: QueryLibrary | None = None) -> Answer:
+    """Answer one request as the server does: the query service, in a forked worker with the
+    configured deadline, no network and the same limits."""
+    service = QueryService(kg, config.max_results, config.max_query_bytes, library)
+    pool = WorkerPool(service.answer, size=1, timeout=config.query_timeout, initializer=partial(init_worker, kg))
     try:
-        prepared = prepareQuery(query, initNs=kg.prefixes())
-    except Exception as exc:  # noqa: BLE001 - pyparsing and rdflib raise many types; all are bad input
-        raise BadRequest(f"malformed query: {' '.join(str(exc).split())}") from None
-    return kg.view(inference).query(prepared)
+        return pool.submit(job)
+    finally:
+        pool.close()
+
+
+def write_answer(answer: Answer, kg: KnowledgeGraph, fmt: str) -> None:
+    """The answer's bytes, or for `table` its SPARQL JSON drawn as a text table."""
+    if fmt == "table" and answer.content_type.startswith("application/sparql-results+json"):
+        sys.stdout.write(render_table(json.loads(answer.body), kg) + "\n")
+    else:
+        sys.stdout.buffer.write(answer.body)
+        sys.stdout.flush()
+
+
+def answer_formats(fmt: str) -> tuple[str, ...]:
+    return TABLE_FORMATS if fmt == "table" else (fmt,)
 
 
 def cmd_query(args: argparse.Namespace, config: Config) -> int:
-    query = read_query(args.query)
+    text = read_query(args.query)
     kg = _load(config)
-    result = run_query(kg, query, inference=not args.no_inference)
-    out = sys.stdout
-    if result.type in ("CONSTRUCT", "DESCRIBE"):
-        assert result.graph is not None
-        out.write(result.graph.serialize(format="turtle"))
-    elif args.format == "table":
-        out.write(render_table(result, kg) + "\n")
-    elif args.format == "tsv":
-        from .formats import serialize_tsv
-
-        out.write(serialize_tsv(result).decode("utf-8"))
-    else:
-        out.write(result.serialize(format=args.format).decode("utf-8") + "\n")  # type: ignore[union-attr]
+    job = QueryRequest(text=text, inference=not args.no_inference, formats=answer_formats(args.format))
+    write_answer(ask(kg, config, job), kg, args.format)
     return 0
 
 
-def render_table(result: Result, kg: KnowledgeGraph) -> str:
-    if result.type == "ASK":
-        return "yes" if result.askAnswer else "no"
+def render_table(data: dict, kg: KnowledgeGraph) -> str:
+    """SPARQL JSON results as aligned text columns: IRIs as prefixed names, literals as text."""
+    if "boolean" in data:
+        return "yes" if data["boolean"] else "no"
     nm = kg.dataset.namespace_manager
-    names = [str(v) for v in result.vars or []]
-    rows = [[("" if row[i] is None else (row[i].n3(nm) if not hasattr(row[i], "language") else str(row[i])))  # type: ignore[index]
-             for i in range(len(names))] for row in result]  # type: ignore[index]
+    names = data["head"]["vars"]
+
+    def text(value: dict | None) -> str:
+        if value is None:
+            return ""
+        if value["type"] == "uri":
+            return URIRef(value["value"]).n3(nm)
+        if value["type"] == "bnode":
+            return BNode(value["value"]).n3()
+        return str(Literal(value["value"]))
+
+    rows = [[text(binding.get(n)) for n in names] for binding in data["results"]["bindings"]]
     widths = [min(60, max([len(n)] + [len(r[i]) for r in rows])) for i, n in enumerate(names)]
     line = lambda cells: "  ".join(c[:60].ljust(w) for c, w in zip(cells, widths))
     body = [line(names), line(["-" * w for w in widths])] + [line(r) for r in rows]
@@ -186,10 +212,14 @@ def cmd_stats(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace, config: Config) -> int:
-    from .serve import run
+def cmd_settings(args: argparse.Namespace, config: Config) -> int:
+    for env, value, meaning in documented():
+        print(f"{env:34} {value:28} {meaning}")
+    return 0
 
-    run(config.with_(host=args.host, port=args.port, query_timeout=args.query_timeout,
+
+def cmd_serve(args: argparse.Namespace, config: Config) -> int:
+    serve(config.with_(host=args.host, port=args.port, query_timeout=args.query_timeout,
                      workers=args.workers, threads=args.threads, base=args.base))
     return 0
 
@@ -203,7 +233,7 @@ def _add_run_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     p.add_argument("--list", action="store_true", help="list the saved queries and their parameters")
     p.add_argument("name", nargs="?", help="saved query name (the .rq file's stem)")
     p.add_argument("params", nargs=argparse.REMAINDER,
-                   help="--<param> <value> pairs; also -f/--format (table, json, csv, tsv, xml), --no-inference")
+                   help=f"--<param> <value> pairs; also -f/--format ({', '.join(QUERY_FORMATS)}), --no-inference")
     p.set_defaults(func=cmd_run)
 
 
@@ -225,8 +255,8 @@ def _run_arguments(tokens: Sequence[str]) -> tuple[dict[str, str], str, bool]:
                 raise BadRequest(f"{token} needs a value")
             value = items.pop(0)
         if key in ("f", "format"):
-            if value not in QUERY_FORMATS + ("tsv",):
-                raise BadRequest(f"unknown format {value!r}; choose one of {', '.join(QUERY_FORMATS + ('tsv',))}")
+            if value not in QUERY_FORMATS:
+                raise BadRequest(f"unknown format {value!r}; choose one of {', '.join(QUERY_FORMATS)}")
             fmt = value
         elif key in values:
             raise BadRequest(f"parameter {key!r} given twice")
@@ -236,8 +266,6 @@ def _run_arguments(tokens: Sequence[str]) -> tuple[dict[str, str], str, bool]:
 
 
 def cmd_run(args: argparse.Namespace, config: Config) -> int:
-    from .saved import QueryLibrary, check_names, execute
-
     library = QueryLibrary.load(config)
     if args.list or not args.name:
         if not args.list:
@@ -253,21 +281,15 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     values, fmt, inference = _run_arguments(args.params)
     check_names(query, values)  # before the seconds of loading
     kg = _load(config)
-    result = execute(kg, query, library.bind(kg, query, values), inference=inference)
-    if result.type in ("CONSTRUCT", "DESCRIBE"):
-        assert result.graph is not None
-        sys.stdout.write(result.graph.serialize(format="turtle"))
-    elif fmt == "table":
-        sys.stdout.write(render_table(result, kg) + "\n")
-    else:
-        from .formats import RESULT_FORMATS, serialize_result
-
-        chosen = next(f for f in RESULT_FORMATS if f.name == fmt)
-        sys.stdout.buffer.write(serialize_result(result, chosen))
+    service = QueryService(kg, config.max_results, config.max_query_bytes, library)
+    bindings = library.bind(service, query, values)
+    job = QueryRequest(saved=query.name, bindings=tuple(sorted(bindings.items())), inference=inference,
+                       formats=answer_formats(fmt))
+    write_answer(ask(kg, config, job, library), kg, fmt)
     return 0
 
 
-# --- scale: generate, publish, bench (see synth.py, backends.py, bench.py) ---
+# --- scale: generate, publish, bench (see scale/synth.py, stores/remote.py, scale/bench.py) ---
 
 def _add_scale_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("generate", help="write a synthetic project (ontology, queries, data) of about N triples")
@@ -289,16 +311,12 @@ def _add_scale_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
 
 
 def cmd_generate(args: argparse.Namespace, config: Config) -> int:
-    from .synth import generate
-
     written = generate(Path(args.directory), args.triples, seed=args.seed, source_root=config.root)
     print(f"wrote {written} triples to {args.directory}/data (run: caspian-kg --root {args.directory} validate)")
     return 0
 
 
 def cmd_publish(args: argparse.Namespace, config: Config) -> int:
-    from .backends import publish, query_url
-
     sent = publish(_load(config), args.to)
     for name, count in sent.items():
         print(f"{name}: {count} triples", file=sys.stderr)
@@ -307,8 +325,6 @@ def cmd_publish(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_bench(args: argparse.Namespace, config: Config) -> int:
-    from .bench import run_bench
-
     sizes = [int(s) for s in args.sizes.split(",") if s]
     table = run_bench(config, sizes, requests=args.requests, workdir=args.workdir and Path(args.workdir))
     print(table)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from rdflib import BNode, Dataset, Graph
@@ -22,42 +21,20 @@ from rdflib.compare import _TripleCanonicalizer
 from rdflib.term import Node
 
 from .errors import BadRequest
-from .formats import JSONLD, NQUADS, NTRIPLES, RDFXML, TRIG, TURTLE, Format
-from .store import KnowledgeGraph
+from .formats import GRAPH_FORMATS, NQUADS, NTRIPLES, RDFXML, TRIG, Format
+from .graph import KnowledgeGraph
+
+# every graph format is a dump format; `caspian-kg export -f` and /export/caspian-kg.{extension}
+DUMP_FORMATS: dict[str, Format] = {f.name: f for f in GRAPH_FORMATS}
+DUMP_EXTENSIONS: dict[str, Format] = {f.extension: f for f in GRAPH_FORMATS}
 
 
-@dataclass(frozen=True)
-class DumpFormat:
-    name: str  # rdflib writer, and the name `caspian-kg export -f` takes
-    format: Format  # media type: the one content negotiation uses (formats.py)
-    extension: str
-    quads: bool  # keeps named graphs
-
-    @property
-    def media_type(self) -> str:
-        return self.format.media_type
-
-
-DUMP_FORMATS: dict[str, DumpFormat] = {
-    f.name: f
-    for f in (
-        DumpFormat("turtle", TURTLE, "ttl", False),
-        DumpFormat("nt", NTRIPLES, "nt", False),
-        DumpFormat("xml", RDFXML, "rdf", False),
-        DumpFormat("trig", TRIG, "trig", True),
-        DumpFormat("nquads", NQUADS, "nq", True),
-        DumpFormat("json-ld", JSONLD, "jsonld", True),
-    )
-}
-ALIASES = {"ttl": "turtle", "ntriples": "nt", "n-triples": "nt", "rdfxml": "xml", "rdf": "xml",
-           "nq": "nquads", "n-quads": "nquads", "jsonld": "json-ld"}
-
-
-def dump_format(name: str) -> DumpFormat:
-    key = ALIASES.get(name.lower(), name.lower())
-    if key not in DUMP_FORMATS:
-        raise BadRequest(f"unknown RDF format {name!r}; choose one of {', '.join(DUMP_FORMATS)}")
-    return DUMP_FORMATS[key]
+def dump_format(name: str) -> Format:
+    """A dump format by name, alias (`ttl`, `json-ld`, `xml`...) or media type."""
+    for fmt in GRAPH_FORMATS:
+        if fmt.matches(name):
+            return fmt
+    raise BadRequest(f"unknown RDF format {name!r}; choose one of {', '.join(DUMP_FORMATS)}")
 
 
 def select(kg: KnowledgeGraph, inference: bool = True, graph: str | None = None) -> Dataset:
@@ -118,11 +95,11 @@ def serialize(kg: KnowledgeGraph, fmt: str, inference: bool = True, graph: str |
     return write(canonical(dataset), spec)
 
 
-def write(dataset: Dataset, spec: DumpFormat) -> bytes:
+def write(dataset: Dataset, spec: Format) -> bytes:
     """Serialise in a stable order. rdflib's in-memory store iterates sets (hash-randomised per
     process), so each writer is steered: line formats are sorted, TriG's graphs sorted, JSON-LD's
     unordered arrays sorted, and triple formats written from an insertion-ordered store."""
-    if spec.name == "trig":
+    if spec is TRIG:
         from rdflib.plugins.serializers.trig import TrigSerializer
 
         writer = TrigSerializer(dataset)
@@ -131,21 +108,21 @@ def write(dataset: Dataset, spec: DumpFormat) -> bytes:
         writer.serialize(buffer, encoding="utf-8")
         return buffer.getvalue()
     if spec.quads:
-        data = dataset.serialize(format=spec.name, encoding="utf-8")
+        data = dataset.serialize(format=spec.rdflib_name, encoding="utf-8")
     else:
         flat = Graph(store="SimpleMemory")  # dict-backed: iterates in (sorted) insertion order
         for prefix, ns in dataset.namespaces():
             flat.bind(prefix, ns, override=False)
         for s, p, o in sorted((s, p, o) for s, p, o, _ in dataset.quads((None, None, None, None))):
             flat.add((s, p, o))
-        data = flat.serialize(format=spec.name, encoding="utf-8")
-    if spec.name == "xml":  # its namespace declarations come from a set: one per line, sort them
+        data = flat.serialize(format=spec.rdflib_name, encoding="utf-8")
+    if spec is RDFXML:  # its namespace declarations come from a set: one per line, sort them
         head, sep, body = data.partition(b">\n")
         lines = head.split(b"\n")
         return b"\n".join(lines[:1] + sorted(lines[1:])) + sep + body
-    if spec.name in ("nt", "nquads"):
+    if spec in (NTRIPLES, NQUADS):
         return b"".join(sorted(data.splitlines(keepends=True)))
-    if spec.name == "json-ld":
+    if spec.rdflib_name == "json-ld":
         return json.dumps(_sorted_json(json.loads(data)), indent=2, ensure_ascii=False).encode("utf-8")
     return data
 

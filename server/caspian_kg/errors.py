@@ -1,6 +1,6 @@
 """One exception type per failure kind.
 
-Each carries the HTTP status it maps to (the web layer maps them in one place, `app.py`) and a
+Each carries the HTTP status it maps to (the web layer maps them in one place, `web/errors.py`) and a
 one-line, user-facing message; the CLI prints the same message and exits with `exit_code`.
 """
 
@@ -82,3 +82,16 @@ class QueryTimeout(CaspianError):
 class ResultTooLarge(CaspianError):
     status = 413
     exit_code = 3
+
+
+class StoreError(CaspianError):
+    """The configured store cannot be opened or reached."""
+
+    status = 503
+    exit_code = 2
+
+
+def one_line(text: str, limit: int = 500) -> str:
+    """Collapse whitespace so a message fits on one line (parser messages span several)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
 
 import mimeparse
 from rdflib import XSD, BNode, Dataset, Graph, Literal, URIRef
@@ -22,17 +23,21 @@ from .errors import NotAcceptable
 
 @dataclass(frozen=True)
 class Format:
-    """One representation we can write.
+    """One representation we can write: the single source of every media-type fact.
 
-    `names` are what `?format=` accepts (short names); `aliases` are other media types a
-    client may ask for in `Accept` and that we answer with `media_type`.
+    `name` and `names` are what `?format=` and the CLI's `-f` accept; `aliases` are other media
+    types a client may ask for in `Accept` and that we answer with `media_type`; `extension`
+    names documents (`/id/x.ttl`) and dumps (`/export/caspian-kg.ttl`); `quads` says the
+    writer keeps named graphs.
     """
 
     name: str
     media_type: str
     rdflib_name: str
+    extension: str
     aliases: tuple[str, ...] = ()
     names: tuple[str, ...] = ()
+    quads: bool = False
 
     @property
     def content_type(self) -> str:
@@ -45,22 +50,32 @@ class Format:
 
 
 # SELECT / ASK results, in order of preference (the first is the default)
-SPARQL_JSON = Format("json", "application/sparql-results+json", "json", ("application/json",), ("srj",))
-SPARQL_XML = Format("xml", "application/sparql-results+xml", "xml", ("application/xml", "text/xml"), ("srx",))
-SPARQL_CSV = Format("csv", "text/csv", "csv")
-SPARQL_TSV = Format("tsv", "text/tab-separated-values", "tsv")
+SPARQL_JSON = Format("json", "application/sparql-results+json", "json", "srj", ("application/json",), ("srj",))
+SPARQL_XML = Format("xml", "application/sparql-results+xml", "xml", "srx", ("application/xml", "text/xml"),
+                    ("srx",))
+SPARQL_CSV = Format("csv", "text/csv", "csv", "csv")
+SPARQL_TSV = Format("tsv", "text/tab-separated-values", "tsv", "tsv")
 RESULT_FORMATS: tuple[Format, ...] = (SPARQL_JSON, SPARQL_XML, SPARQL_CSV, SPARQL_TSV)
 
-# CONSTRUCT / DESCRIBE results and resource descriptions (a single graph)
-TURTLE = Format("turtle", "text/turtle", "turtle", ("application/x-turtle",), ("ttl",))
-NTRIPLES = Format("nt", "application/n-triples", "nt11", ("text/plain",), ("ntriples", "n-triples"))
-JSONLD = Format("jsonld", "application/ld+json", "json-ld", ("application/json",), ("json-ld", "json"))
-RDFXML = Format("rdfxml", "application/rdf+xml", "xml", ("application/xml", "text/xml"), ("rdf", "xml", "owl"))
-TRIG = Format("trig", "application/trig", "trig")
-NQUADS = Format("nquads", "application/n-quads", "nquads", (), ("nq", "n-quads"))
+# CONSTRUCT / DESCRIBE results, resource descriptions and dumps
+TURTLE = Format("turtle", "text/turtle", "turtle", "ttl", ("application/x-turtle",), ("ttl",))
+NTRIPLES = Format("nt", "application/n-triples", "nt11", "nt", ("text/plain",), ("ntriples", "n-triples"))
+JSONLD = Format("jsonld", "application/ld+json", "json-ld", "jsonld", ("application/json",), ("json-ld", "json"),
+                quads=True)
+RDFXML = Format("rdfxml", "application/rdf+xml", "xml", "rdf", ("application/xml", "text/xml"),
+                ("rdf", "xml", "owl"))
+TRIG = Format("trig", "application/trig", "trig", "trig", quads=True)
+NQUADS = Format("nquads", "application/n-quads", "nquads", "nq", (), ("nq", "n-quads"), quads=True)
 GRAPH_FORMATS: tuple[Format, ...] = (TURTLE, NTRIPLES, JSONLD, RDFXML, TRIG, NQUADS)
 # whole datasets (named graphs kept)
-DATASET_FORMATS: tuple[Format, ...] = (TRIG, NQUADS, JSONLD)
+DATASET_FORMATS: tuple[Format, ...] = tuple(f for f in GRAPH_FORMATS if f.quads)
+
+# pages and plain JSON documents (listings, search)
+HTML = Format("html", "text/html", "html", "html", ("application/xhtml+xml",), ("htm",))
+JSON = Format("json", "application/json", "json", "json")
+# a resource's documents (/id/x.{ext}), in order of preference when Accept ties (*/*)
+DOCUMENT_FORMATS: tuple[Format, ...] = (HTML, TURTLE, JSONLD, NTRIPLES, RDFXML, TRIG, NQUADS)
+EXTENSIONS: dict[str, Format] = {f.extension: f for f in DOCUMENT_FORMATS}
 
 # IANA-registered format IRIs for service descriptions (http://www.w3.org/ns/formats/)
 FORMAT_IRIS: dict[str, str] = {
@@ -68,6 +83,17 @@ FORMAT_IRIS: dict[str, str] = {
     "tsv": "SPARQL_Results_TSV", "turtle": "Turtle", "nt": "N-Triples", "jsonld": "JSON-LD",
     "rdfxml": "RDF_XML", "trig": "TriG", "nquads": "N-Quads",
 }
+
+
+def answer_formats(query_type: str) -> tuple[Format, ...]:
+    """What an answer of this query form can be written as: results or a graph."""
+    return RESULT_FORMATS if query_type in ("SELECT", "ASK") else GRAPH_FORMATS
+
+
+def by_name(name: str, offered: Sequence[Format]) -> Format:
+    """The format `name` (a short name, alias name or media type) among `offered`; NotAcceptable
+    naming the choices otherwise."""
+    return negotiate(None, offered, name)
 
 
 def negotiate(accept: str | None, offered: Sequence[Format], override: str | Sequence[str] | None = None) -> Format:
@@ -120,6 +146,8 @@ def serialize_result(result: Result, fmt: Format) -> bytes:
     """SELECT/ASK results in one of RESULT_FORMATS."""
     if fmt is SPARQL_TSV:
         return serialize_tsv(result)
+    if fmt is SPARQL_XML:
+        return serialize_xml(result)
     if fmt is SPARQL_CSV and result.type == "ASK":
         return f"_askResult\r\n{'true' if result.askAnswer else 'false'}\r\n".encode()
     data = result.serialize(format=fmt.rdflib_name, encoding="utf-8")
@@ -141,6 +169,43 @@ def serialize_graph(graph: Graph, fmt: Format) -> bytes:
 def serialize_dataset(dataset: Dataset, fmt: Format) -> bytes:
     """A whole dataset with its named graphs (TriG, N-Quads, JSON-LD)."""
     return dataset.serialize(format=fmt.rdflib_name, encoding="utf-8")
+
+
+# --- SPARQL Query Results XML (https://www.w3.org/TR/rdf-sparql-XMLres/) ---
+
+
+def serialize_xml(result: Result) -> bytes:
+    """SPARQL XML results. Not rdflib's writer: it hands each literal to XMLGenerator.characters,
+    which skips falsy text, so a count of 0 (Literal("0") is falsy) came out as an empty literal."""
+    parts = ['<?xml version="1.0" encoding="utf-8"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">']
+    if result.type == "ASK":
+        parts.append(f"<head/><boolean>{'true' if result.askAnswer else 'false'}</boolean></sparql>\n")
+        return "".join(parts).encode("utf-8")
+    variables = [str(v) for v in result.vars or []]
+    parts.append("<head>" + "".join(f"<variable name={quoteattr(v)}/>" for v in variables) + "</head><results>")
+    for row in result:
+        parts.append("<result>")
+        for name, term in zip(variables, row):  # type: ignore[call-overload]
+            if term is not None:
+                parts.append(f"<binding name={quoteattr(name)}>{_xml_term(term)}</binding>")
+        parts.append("</result>")
+    parts.append("</results></sparql>\n")
+    return "".join(parts).encode("utf-8")
+
+
+def _xml_term(term: Node) -> str:
+    if isinstance(term, URIRef):
+        return f"<uri>{escape(str(term))}</uri>"
+    if isinstance(term, BNode):
+        return f"<bnode>{escape(str(term))}</bnode>"
+    assert isinstance(term, Literal)
+    if term.language:
+        attribute = f" xml:lang={quoteattr(term.language)}"
+    elif term.datatype:
+        attribute = f" datatype={quoteattr(str(term.datatype))}"
+    else:
+        attribute = ""
+    return f"<literal{attribute}>{escape(str(term))}</literal>"
 
 
 # --- SPARQL 1.1 Query Results TSV (https://www.w3.org/TR/sparql11-results-csv-tsv/) ---

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .store import KnowledgeGraph
+from .graph import KnowledgeGraph
 
 CLASSES_QUERY = """
 SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?class . FILTER(isIRI(?class)) }

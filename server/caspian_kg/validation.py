@@ -6,18 +6,12 @@ whole and the CLI can print every problem, not just the first.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pyshacl import validate as shacl
-from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import SH
+from rdflib import Graph, Literal, URIRef
 
 from .config import Config
-
-if TYPE_CHECKING:
-    from .store import KnowledgeGraph
-
-PROV = Namespace("http://www.w3.org/ns/prov#")
+from .graph import KnowledgeGraph
+from .vocab import PROV, SH, ck
 
 
 def validate(kg: KnowledgeGraph, config: Config) -> list[str]:
@@ -54,12 +48,12 @@ def shacl_problems(kg: KnowledgeGraph, config: Config) -> list[str]:
 def evidence_problems(kg: KnowledgeGraph, config: Config) -> list[str]:
     """Every ck:evidence and ck:text in a source graph must be a verbatim substring of that
     graph's source text (the document's ck:textFile)."""
-    ck = Namespace(kg.base + "ontology#")
+    ck_ = ck(kg.base)
     problems = []
     for slug, iri in kg.source_graphs().items():
         graph = kg.dataset.graph(iri)
         texts = {}
-        for doc, path in graph.subject_objects(ck.textFile):
+        for doc, path in graph.subject_objects(ck_.textFile):
             file = config.data_dir / str(path)
             if not file.is_file():
                 problems.append(f"evidence: {_short(kg, doc)}: text file {path} not found")
@@ -68,7 +62,7 @@ def evidence_problems(kg: KnowledgeGraph, config: Config) -> list[str]:
         if not texts:
             problems.append(f"evidence: graph source/{slug} describes no ck:SourceDocument with ck:textFile")
             continue
-        for node, prop in ((s, p) for p in (ck.evidence, ck.text) for s in graph.subjects(p, None)):
+        for node, prop in ((s, p) for p in (ck_.evidence, ck_.text) for s in graph.subjects(p, None)):
             docs = [d for d in graph.objects(node, PROV.wasDerivedFrom) if d in texts] or list(texts)
             for passage in graph.objects(node, prop):
                 if not any(str(passage) in texts[d] for d in docs):

@@ -7,15 +7,13 @@ here from its sd:Dataset.
 
 from __future__ import annotations
 
-from rdflib import RDF, RDFS, XSD, BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF
+from rdflib import BNode, Graph, Literal, URIRef
 
 from . import stats
 from .dumps import DUMP_FORMATS
-from .store import KnowledgeGraph
+from .graph import KnowledgeGraph
+from .vocab import DCAT, DCTERMS, FOAF, RDF, RDFS, SD, VOID, XSD
 
-VOID = Namespace("http://rdfs.org/ns/void#")
-SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 VOCABULARIES = ("http://www.w3.org/ns/org#", "http://www.w3.org/ns/prov#", "http://www.w3.org/2006/time#",
                 "http://xmlns.com/foaf/0.1/", "http://www.w3.org/2004/02/skos/core#", "https://schema.org/",
                 "http://purl.org/dc/terms/")

@@ -23,7 +23,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from . import errors
-from .errors import CaspianError, QueryTimeout
+from .errors import CaspianError, QueryTimeout, one_line
 
 log = logging.getLogger(__name__)
 
@@ -204,9 +204,3 @@ def _rebuild(name: str, status: int, message: str) -> CaspianError:
         exc = CaspianError(message)
     exc.status = status
     return exc
-
-
-def one_line(text: str, limit: int = 500) -> str:
-    """Collapse whitespace so a message fits on one line (parser messages span several)."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"

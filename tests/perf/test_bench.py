@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from caspian_kg.bench import run_bench
+from caspian_kg.scale.bench import run_bench
 from caspian_kg.config import Config
 
 

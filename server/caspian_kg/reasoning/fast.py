@@ -22,7 +22,7 @@ assertions, AllDifferent, complementOf, irreflexive/asymmetric/AllDisjointProper
 `compute_closure` fall back to owlrl rather than silently differ. Inconsistencies are reported
 with owlrl's message texts (prp-pdw, cax-dw, cax-adc, cls-nothing2, dt-not-type).
 
-The result is pruned exactly like reasoning.py: tests compare the two closures as sets on the
+The result is pruned exactly like owlrl_closure.py: tests compare the two closures as sets on the
 shipped data and on synthetic data.
 """
 
@@ -33,8 +33,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import pyoxigraph
+from oxrdflib._converter import to_ox
 from rdflib import OWL, RDF, RDFS, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.term import Node
+
+from ..oxterms import oxigraph_store, to_rdflib
+from .owlrl_closure import compute_closure as owlrl_closure
 
 log = logging.getLogger(__name__)
 
@@ -83,14 +88,10 @@ class OxigraphTerms:
     """Terms are pyoxigraph terms (the on-disk store): no conversion of the bulk data at all."""
 
     def __init__(self) -> None:
-        import pyoxigraph
-        from oxrdflib._converter import to_ox
-
-        from .backends import _term  # xsd:string literals -> plain, as rdflib's parser reads them
-
+        # xsd:string literals come back plain, as rdflib's parser reads them
         self._lit, self._bnode = pyoxigraph.Literal, pyoxigraph.BlankNode
         self.term: Callable[[Node], Any] = to_ox  # type: ignore[assignment]
-        self.node: Callable[[Any], Node] = _term
+        self.node: Callable[[Any], Node] = to_rdflib
 
     def is_literal(self, term: Any) -> bool:
         return isinstance(term, self._lit)
@@ -131,7 +132,7 @@ def literal_ok(lexical: str, datatype: URIRef) -> bool:
 
 
 def schema_closure(schema: set[tuple[Node, Node, Node]]) -> tuple[set[tuple[Node, Node, Node]], list[str]]:
-    """owlrl (reasoning.compute_closure, pruned) over the schema triples only; memoised, since
+    """owlrl (owlrl_closure.compute_closure, pruned) over the schema triples only; memoised, since
     the same ontology is closed again and again (every load, every test, every bench size)."""
     key = frozenset((s, p, o.datatype if s == SAMPLE_SUBJECT and literal_ok(str(o), o.datatype) else o)  # type: ignore[attr-defined]
                     for s, p, o in schema)
@@ -147,7 +148,6 @@ _SCHEMA_CACHE: dict[frozenset[tuple[Node, Node, Node]], tuple[frozenset[tuple[No
 
 
 def _owlrl_schema_closure(schema: set[tuple[Node, Node, Node]]) -> tuple[frozenset[tuple[Node, Node, Node]], tuple[str, ...]]:
-    from .reasoning import compute_closure as owlrl_closure
 
     dataset = Dataset(default_union=True)
     graph = dataset.graph(URIRef("urn:caspian-kg:fastreason:schema"))
@@ -600,7 +600,7 @@ def _check_supported(schema: set[tuple[Node, Node, Node]]) -> None:
 
 
 def _prune(engine: Engine, terms: Any) -> list[tuple[Any, Any, Any]]:
-    """reasoning._prune's rules, plus internal chain predicates and generalised triples."""
+    """owlrl_closure._prune's rules, plus internal chain predicates and generalised triples."""
     v, values = engine.v, engine.values
     TYPE, SAME, THING = v["type"], v["sameAs"], v["Thing"]
     is_literal, is_bnode = terms.is_literal, terms.is_bnode
@@ -622,9 +622,7 @@ def _prune(engine: Engine, terms: Any) -> list[tuple[Any, Any, Any]]:
 
 
 def compute_closure(dataset: Dataset, inferred: URIRef) -> list[str]:
-    """Same contract as reasoning.compute_closure: the closure goes into graph `inferred`."""
-    from .backends import oxigraph_store
-
+    """Same contract as owlrl_closure.compute_closure: the closure goes into graph `inferred`."""
     ox = oxigraph_store(dataset)
     try:
         if ox is not None:
@@ -633,8 +631,7 @@ def compute_closure(dataset: Dataset, inferred: URIRef) -> list[str]:
         triples = ((s, p, o) for s, p, o, _ in dataset.quads((None, None, None, None)))
         out, messages = closure_triples(triples, terms)
     except Unsupported as exc:
-        from .reasoning import compute_closure as owlrl_closure
-
+    
         log.warning("fast reasoner: %s; using owlrl", exc)
         return owlrl_closure(dataset, inferred)
     destination = dataset.graph(inferred)
@@ -644,8 +641,6 @@ def compute_closure(dataset: Dataset, inferred: URIRef) -> list[str]:
 
 def _closure_oxigraph(store: Any, inferred: URIRef) -> list[str]:
     """The same on a pyoxigraph store, reading and writing pyoxigraph terms directly."""
-    import pyoxigraph
-
     terms = OxigraphTerms()
     triples = ((q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, None))
     out, messages = closure_triples(triples, terms)

@@ -36,7 +36,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from .config import Config
+from ..config import DEFAULT_BASE, Config
+from ..graph import data_files, graph_iri
+from ..saved_queries import QueryLibrary
+from ..stores.native import UNION_GRAPH, bind_values
+from ..stores.oxigraph import STORE_DIR
+from .synth import generate
 
 MAX_SECONDS_PER_MODE = 20.0
 
@@ -48,8 +53,6 @@ def run_bench(config: Config, sizes: list[int], requests: int = 200, workdir: Pa
     for size in sizes:
         root = base / f"data-{size}"
         root.mkdir(parents=True, exist_ok=True)
-        from .synth import generate
-
         written = generate(root, size, source_root=config.root)
         print(f"[bench] {size}: generated {written} triples", file=sys.stderr, flush=True)
         memory = _child_load(root, "memory")
@@ -74,12 +77,12 @@ _LOAD_SCRIPT = """
 import json, resource, sys, time
 from pathlib import Path
 from caspian_kg.config import Config
-from caspian_kg.store import load
+from caspian_kg.open import open_graph
 t0 = time.perf_counter()
-kg = load(Config(root=Path(sys.argv[1]), store=sys.argv[2], validate=False))
+kg = open_graph(Config(root=Path(sys.argv[1]), store=sys.argv[2], validate=False))
 total = time.perf_counter() - t0
 print(json.dumps({"total": total, "load": kg.timings.get("load", 0.0), "closure": kg.timings.get("closure", 0.0),
-                  "reasoner": kg.reasoner, "inferred": len(kg.dataset.get_context(kg.inferred_graph)) if kg.backend is None else None,
+                  "reasoner": kg.reasoner, "inferred": len(kg.dataset.get_context(kg.inferred_graph)) if kg.engine.kind == "memory" else None,
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -104,8 +107,6 @@ def oxigraph_binary() -> str:
 def _oxigraph_load(root: Path, store_dir: Path, target: Path) -> dict[str, Any]:
     """The baseline: Oxigraph's own loader on the same data (asserted + our closure, as N-Quads)."""
     import pyoxigraph as ox
-
-    from .backends import STORE_DIR
 
     shutil.rmtree(target, ignore_errors=True)
     dump = target.with_suffix(".nq")
@@ -133,8 +134,6 @@ SYNTHETIC = {"state": "state/s0", "person": "person/p0", "org": "org/o0", "membe
 
 def _synthetic_value(raw: str) -> str:
     """A default naming a real entity (state/azerbaijan) -> its synthetic counterpart (state/s0)."""
-    from .config import DEFAULT_BASE
-
     if raw.startswith(DEFAULT_BASE + "id/"):
         kind = raw[len(DEFAULT_BASE) + 3:].split("/", 1)[0]
         if kind in SYNTHETIC:
@@ -146,9 +145,6 @@ def _saved_queries(config: Config, root: Path) -> list[tuple[str, str, str]]:
     """(name, our URL path with parameters, query text with the same values bound) for every
     saved query whose parameters all have defaults; defaults naming real entities are mapped to
     synthetic ones so both engines do real work."""
-    from .backends import bind_values
-    from .saved import QueryLibrary
-
     library = QueryLibrary.load(config.with_(root=root))
     out = []
     for query in library:
@@ -243,9 +239,6 @@ def _dataset_params(root: Path) -> list[tuple[str, str]]:
     the closure as the default graph, and each of our graphs as a named graph. (With only
     default-graph-uri the dataset has *no* named graphs, so `GRAPH <…/inferred> {…}` would
     match nothing and Oxigraph would win by answering a different, empty question.)"""
-    from .backends import UNION_GRAPH
-    from .store import data_files, graph_iri
-
     config = Config(root=root)
     inferred = str(graph_iri(config.base, "inferred"))
     named = [str(graph_iri(config.base, name)) for name, _ in data_files(config)] + [inferred]

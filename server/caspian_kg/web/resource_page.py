@@ -1,194 +1,27 @@
-"""Linked data: every IRI under the base dereferences; resource pages with evidence; dumps; VoID.
+"""What the HTML pages about the data show: a resource, the ontology, the dataset (VoID).
 
-URL space. The server maps its paths onto the canonical base: path `/id/state/azerbaijan` is the
-IRI `{base}id/state/azerbaijan`, `/ontology` is `{base}ontology` (and, since fragments are never
-sent, every `{base}ontology#Term`), `/void` is the VoID document whose `#dataset` is the dataset.
-
-One rule, applied everywhere: **303 See Other**. An IRI names a thing (a state, a class, a
-dataset), not a document, so `GET /id/state/azerbaijan` answers `303` with `Location:` the
-document about it, `/id/state/azerbaijan.{html,ttl,jsonld,nt,rdf,trig,nq}`, chosen by `Accept`
-(`Vary: Accept`). Document URLs are plain resources with one fixed type each, so they can be
-bookmarked, cached and linked without conneg. Unknown IRIs answer 404 directly (no redirect).
+`View` turns RDF terms into labels, local links and literal details; the page functions build
+the templates' context from the same graph the RDF documents come from.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request
-from rdflib import DCTERMS, OWL, RDF, RDFS, SKOS, BNode, Dataset, Graph, Literal, Namespace, URIRef
+from flask import request
+from rdflib import BNode, Dataset, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
-from werkzeug.wrappers import Response as WerkzeugResponse
 
-from . import dumps
-from .errors import BadRequest, CaspianError, NotFound
-from .formats import JSONLD, NQUADS, NTRIPLES, RDFXML, TRIG, TURTLE, Format, negotiate, serialize_dataset
-from .store import KnowledgeGraph
-from .void import describe_dataset
-
-CK = Namespace("https://w3id.org/caspian-kg/ontology#")  # rebased at use: see _ck()
-ORG = Namespace("http://www.w3.org/ns/org#")
-PROV = Namespace("http://www.w3.org/ns/prov#")
-TIME = Namespace("http://www.w3.org/2006/time#")
-
-HTML = Format("html", "text/html", "html", ("application/xhtml+xml",), ("htm",))
-# document extension -> format; the order is the order of preference when Accept ties (*/*)
-EXTENSIONS: dict[str, Format] = {"html": HTML, "ttl": TURTLE, "jsonld": JSONLD, "nt": NTRIPLES,
-                                 "rdf": RDFXML, "trig": TRIG, "nq": NQUADS}
-DOCUMENT_FORMATS = tuple(EXTENSIONS.values())
-DUMP_EXTENSIONS = {spec.extension: spec for spec in dumps.DUMP_FORMATS.values()}
-ASSERTED_ONLY = ("none", "asserted", "false", "0", "no")
-WITH_CLOSURE = ("", "rl", "owl-rl", "true", "1", "yes", "all")
-
-bp = Blueprint("linked_data", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/ld-static")
-
-
-# --- request helpers --------------------------------------------------------------------------
-
-
-def _kg() -> KnowledgeGraph:
-    return current_app.extensions["caspian_kg"]["kg"]  # type: ignore[no-any-return]
-
-
-def read_inference() -> bool:
-    """`?inference=none` leaves out the OWL 2 RL closure (as on /sparql)."""
-    value = request.args.get("inference", "").lower()
-    if value in ASSERTED_ONLY:
-        return False
-    if value in WITH_CLOSURE:
-        return True
-    raise BadRequest(f"inference={value!r}: use 'none' (asserted facts only) or 'rl' (with the closure)")
-
-
-def see_other(path: str, offered: tuple[Format, ...] = DOCUMENT_FORMATS) -> WerkzeugResponse:
-    """303 to `path.{ext}` for the negotiated format; the query string is carried over."""
-    fmt = negotiate(request.headers.get("Accept"), offered)
-    extension = next(ext for ext, f in EXTENSIONS.items() if f is fmt)
-    query = request.query_string.decode("ascii")
-    response = redirect(f"{request.script_root}{path}.{extension}" + (f"?{query}" if query else ""), code=303)
-    response.headers["Vary"] = "Accept"
-    return response
-
-
-def conditional(body: Callable[[], bytes | Iterable[bytes]], fmt: Format, variant: str, **headers: str) -> Response:
-    """A 200 with an ETag of dataset version + variant, or a 304 when If-None-Match matches
-    (checked before the body is built: nothing is serialised for a revalidation)."""
-    etag = f"{_kg().version}-{variant}"
-    # a compressed copy carries the same ETag plus ":<encoding>" (Flask-Compress, see app._compress)
-    encodings = {*current_app.config.get("COMPRESS_ALGORITHM", ()),
-                 *current_app.config.get("COMPRESS_ALGORITHM_STREAMING", ())}
-    if any(request.if_none_match.contains(tag) for tag in [etag, *(f"{etag}:{e}" for e in encodings)]):
-        response = Response(status=304)
-    else:
-        response = Response(body(), content_type=fmt.content_type)
-    response.set_etag(etag)
-    response.headers.update(headers)
-    return response
-
-
-def rdf_bytes(description: Dataset, fmt: Format) -> bytes:
-    """Quad formats keep the named graph of each statement; the others write the union."""
-    if fmt in (TRIG, NQUADS):
-        return serialize_dataset(description, fmt)
-    graph = Graph()
-    for prefix, ns in description.namespaces():
-        graph.bind(prefix, ns, override=False)
-    for s, p, o, _ in description.quads((None, None, None, None)):
-        graph.add((s, p, o))
-    return graph.serialize(format=fmt.rdflib_name, encoding="utf-8")
-
-
-# --- errors: an HTML 404 page for browsers, the app's one-line body for everyone else --------
-
-
-@bp.errorhandler(CaspianError)
-def _error(exc: CaspianError) -> Response:
-    if exc.status == 404 and request.accept_mimetypes.best_match(["text/plain", "text/html"]) == "text/html":
-        html = render_template("not_found.html", message=exc.message, path=request.path)
-        return Response(html, status=404, content_type=HTML.content_type)
-    from .app import error_response
-
-    return error_response(exc.status, exc.message)
-
-
-# --- /id/… : things and the documents about them ---------------------------------------------
-
-
-@bp.get("/id/<path:rest>")
-def resource(rest: str) -> WerkzeugResponse:
-    kg = _kg()
-    stem, dot, extension = rest.rpartition(".")
-    if dot and extension in EXTENSIONS:
-        return resource_document(kg, URIRef(f"{kg.base}id/{stem}"), extension)
-    iri = URIRef(f"{kg.base}id/{rest}")
-    require(kg, iri)
-    return see_other(f"/id/{rest}")
-
-
-def require(kg: KnowledgeGraph, iri: URIRef) -> None:
-    """NotFound unless the IRI occurs in the data (as subject or object, closure included)."""
-    if (iri, None, None) not in kg.dataset and (None, None, iri) not in kg.dataset:
-        raise NotFound(f"no resource <{iri}> in this dataset")
-
-
-def resource_document(kg: KnowledgeGraph, iri: URIRef, extension: str) -> Response:
-    require(kg, iri)
-    inference = read_inference()
-    fmt = EXTENSIONS[extension]
-    variant = f"{iri[len(kg.base):]}.{extension}-{'rl' if inference else 'none'}"
-    if fmt is HTML:
-        return conditional(lambda: render_template("resource.html", **resource_page(kg, iri, inference)).encode(),
-                           fmt, variant)
-    return conditional(lambda: rdf_bytes(describe(kg, iri, inference), fmt), fmt, variant)
-
-
-def _quads(source: Dataset, pattern: tuple[Node | None, Node | None, Node | None]) -> list[tuple[Node, Node, Node, URIRef]]:
-    return [(s, p, o, g.identifier if isinstance(g, Graph) else g)  # type: ignore[misc]
-            for s, p, o, g in source.quads((*pattern, None))]  # type: ignore[arg-type]
-
-
-def describe(kg: KnowledgeGraph, iri: URIRef, inference: bool = True) -> Dataset:
-    """The resource's description, statements kept in their named graphs: outgoing and incoming
-    statements; the n-ary nodes hanging off it (memberships, events, quotations... — any node
-    with ck:evidence) with their own statements, blank nodes and time intervals, so a client
-    gets roles, dates and the evidence in one request; and the labels of every IRI mentioned."""
-    source = kg.view(inference)
-    evidence = URIRef(f"{kg.base}ontology#evidence")
-    out = Dataset()
-    for prefix, ns in kg.dataset.namespaces():
-        out.bind(prefix, ns, override=False)
-    seen: set[Node] = set()
-
-    def is_time(node: Node) -> bool:
-        return any((node, RDF.type, t) in source for t in (TIME.Interval, TIME.Instant))
-
-    def expand(node: Node, depth: int) -> None:
-        if node in seen:
-            return
-        seen.add(node)
-        for s, p, o, g in _quads(source, (node, None, None)):
-            out.graph(g).add((s, p, o))
-            if isinstance(o, BNode) or (depth < 3 and isinstance(o, URIRef) and is_time(o)):
-                expand(o, depth + 1)
-
-    expand(iri, 0)
-    incoming = _quads(source, (None, None, iri))
-    for s, p, o, g in incoming:
-        out.graph(g).add((s, p, o))
-    neighbours = {o for _, _, o, _ in _quads(source, (iri, None, None))} | {s for s, _, _, _ in incoming}
-    for node in sorted(neighbours, key=str):
-        if isinstance(node, URIRef) and (node, evidence, None) in source:
-            expand(node, 1)
-    mentioned = {t for s, p, o, _ in out.quads((None, None, None, None)) for t in (s, p, o) if isinstance(t, URIRef)}
-    for term in mentioned:
-        for s, p, o, g in _quads(source, (term, RDFS.label, None)):
-            out.graph(g).add((s, p, o))
-    return out
-
+from ..describe import quads
+from ..dumps import DUMP_FORMATS
+from ..formats import EXTENSIONS
+from ..graph import KnowledgeGraph
+from ..vocab import DCTERMS, ORG, OWL, PROV, RDF, RDFS, SKOS, TIME, VOID
+from ..void import dataset_iri, describe_dataset
+from .state import current
 
 # --- the HTML resource page --------------------------------------------------------------------
 
@@ -283,8 +116,8 @@ def resource_page(kg: KnowledgeGraph, iri: URIRef, inference: bool = True) -> di
     source = kg.view(inference)
     view = View(kg, source)
     ck = view._ck
-    outgoing = _grouped(_quads(source, (iri, None, None)))
-    incoming = _grouped(_quads(source, (None, None, iri)))
+    outgoing = _grouped(quads(source, (iri, None, None)))
+    incoming = _grouped(quads(source, (None, None, iri)))
 
     def order(item: tuple[tuple[Node, Node, Node], list[URIRef]]) -> tuple[Any, ...]:
         (s, p, o), graphs = item
@@ -315,7 +148,7 @@ def resource_page(kg: KnowledgeGraph, iri: URIRef, inference: bool = True) -> di
 def _chart_href(kg: KnowledgeGraph, iri: URIRef) -> str | None:
     """The membership chart of an organisation that has memberships (served by ui.py)."""
     prefix = f"{kg.base}id/org/"
-    if "ui" not in current_app.blueprints or not str(iri).startswith(prefix):
+    if not str(iri).startswith(prefix):
         return None
     if next(kg.dataset.subjects(ORG.organization, iri), None) is None:
         return None
@@ -364,49 +197,6 @@ def quotation(view: View, node: Node) -> dict[str, Any]:
             "speaker": _first(view, node, ck("speaker")), "occasion": _first(view, node, ck("occasion")),
             "evidence": view.evidence_of(node)}
 
-
-# --- /ontology: the whole ontology document, per-term descriptions, an HTML documentation ----
-
-
-@bp.get("/ontology")
-def ontology() -> WerkzeugResponse:
-    return see_other("/ontology")
-
-
-@bp.get("/ontology.<extension>")
-def ontology_document(extension: str) -> Response:
-    kg = _kg()
-    fmt = _document_format(extension)
-    if fmt is HTML:
-        return conditional(lambda: render_template("ontology.html", **ontology_page(kg)).encode(), fmt, "ontology.html")
-    return conditional(lambda: rdf_bytes(ontology_dataset(kg), fmt), fmt, f"ontology.{extension}")
-
-
-@bp.get("/ontology/<term>")
-def ontology_term(term: str) -> WerkzeugResponse:
-    """`/ontology/State` stands for `{base}ontology#State`: HTML goes to its section of the
-    ontology page, RDF to the term's own description (with what the closure says about it)."""
-    kg = _kg()
-    stem, dot, extension = term.rpartition(".")
-    if dot and extension in EXTENSIONS:
-        iri = URIRef(f"{kg.base}ontology#{stem}")
-        require(kg, iri)
-        if extension == "html":
-            return redirect(f"{request.script_root}/ontology.html#{stem}", code=303)
-        return resource_document(kg, iri, extension)
-    require(kg, URIRef(f"{kg.base}ontology#{term}"))
-    return see_other(f"/ontology/{term}")
-
-
-def ontology_dataset(kg: KnowledgeGraph) -> Dataset:
-    """The ontology's named graph as authored (the TBox; no closure)."""
-    out = Dataset()
-    for prefix, ns in kg.dataset.namespaces():
-        out.bind(prefix, ns, override=False)
-    target = out.graph(kg.ontology_graph)
-    for triple in kg.asserted.graph(kg.ontology_graph):
-        target.add(triple)
-    return out
 
 
 def class_expression(view: View, node: Node) -> str:
@@ -476,37 +266,8 @@ def ontology_page(kg: KnowledgeGraph) -> dict[str, Any]:
             "documents": {ext: f"{request.script_root}/ontology.{ext}" for ext in EXTENSIONS if ext != "html"}}
 
 
-# --- /void and /.well-known/void: the dataset description --------------------------------------
-
-
-@bp.get("/.well-known/void")
-@bp.get("/void")
-def void() -> WerkzeugResponse:
-    return see_other("/void")
-
-
-@bp.get("/void.<extension>")
-def void_document(extension: str) -> Response:
-    kg = _kg()
-    fmt = _document_format(extension)
-    if fmt is HTML:
-        return conditional(lambda: render_template("void.html", **void_page(kg)).encode(), fmt, "void.html")
-
-    def body() -> bytes:
-        description = Dataset()
-        graph = cached_void(kg)
-        for prefix, ns in graph.namespaces():
-            description.bind(prefix, ns, override=False)
-        description.default_graph += graph
-        return rdf_bytes(description, fmt)
-
-    return conditional(body, fmt, f"void.{extension}")
-
-
 def void_page(kg: KnowledgeGraph) -> dict[str, Any]:
-    from .void import VOID, dataset_iri
-
-    g = cached_void(kg)
+    g = current().derived("void", describe_dataset)
     view = View(kg, kg.dataset)
     ds = dataset_iri(kg.base)
 
@@ -522,68 +283,6 @@ def void_page(kg: KnowledgeGraph) -> dict[str, Any]:
     return {"title": str(g.value(ds, DCTERMS.title)), "description": str(g.value(ds, DCTERMS.description)),
             "version": kg.version, "figures": figures(ds), "subsets": subsets, "partitions": partitions,
             "dumps": [(spec.media_type, f"{request.script_root}/export/caspian-kg.{spec.extension}", spec.quads)
-                      for spec in dumps.DUMP_FORMATS.values()],
+                      for spec in DUMP_FORMATS.values()],
             "sparql": f"{request.script_root}/sparql",
             "documents": {ext: f"{request.script_root}/void.{ext}" for ext in EXTENSIONS if ext != "html"}}
-
-
-def cached_void(kg: KnowledgeGraph) -> Graph:
-    """The VoID graph counts the whole dataset: built once per dataset version."""
-    cache: dict[str, Graph] = current_app.extensions.setdefault("caspian_kg_void", {})
-    if kg.version not in cache:
-        cache[kg.version] = describe_dataset(kg)
-    return cache[kg.version]
-
-
-def _document_format(extension: str) -> Format:
-    if extension not in EXTENSIONS:
-        raise NotFound(f"no document format {extension!r}; use one of {', '.join(EXTENSIONS)}")
-    return EXTENSIONS[extension]
-
-
-# --- /graph/… and /export/…: dumps ------------------------------------------------------------
-
-
-@bp.get("/graph/<path:name>")
-def named_graph(name: str) -> WerkzeugResponse:
-    """A named graph's IRI dereferences to its dump (Turtle unless Accept says otherwise)."""
-    kg = _kg()
-    if name not in kg.graphs:
-        raise NotFound(f"no named graph <{kg.base}graph/{name}>")
-    offered = (TURTLE, NTRIPLES, JSONLD, RDFXML, TRIG, NQUADS)
-    fmt = negotiate(request.headers.get("Accept"), offered)
-    extension = next(ext for ext, f in EXTENSIONS.items() if f is fmt)
-    response = redirect(f"{request.script_root}/export/caspian-kg.{extension}?graph={name}", code=303)
-    response.headers["Vary"] = "Accept"
-    return response
-
-
-@bp.get("/export/")
-@bp.get("/export")
-def export_index() -> WerkzeugResponse:
-    return redirect(f"{request.script_root}/void.html#dumps", code=303)
-
-
-@bp.get("/export/caspian-kg.<extension>")
-def export(extension: str) -> Response:
-    """The whole dataset (or `?graph=name`), streamed, as `caspian-kg export` writes it."""
-    kg = _kg()
-    spec = DUMP_EXTENSIONS.get(extension)
-    if spec is None:
-        raise NotFound(f"no dump format {extension!r}; use one of {', '.join(DUMP_EXTENSIONS)}")
-    inference = read_inference()
-    graph = request.args.get("graph") or None
-    if graph is not None and (graph not in kg.graphs or (graph == "inferred" and not inference)):
-        raise NotFound(f"no named graph {graph!r}; use one of {', '.join(kg.graphs)}")
-    name = "caspian-kg" + ("" if inference else "-asserted") + (f"-{graph.replace('/', '-')}" if graph else "")
-    return conditional(lambda: dumps.chunks(cached_dump(kg, spec.name, inference, graph)), spec.format,
-                       f"{name}.{extension}", **{"Content-Disposition": f'attachment; filename="{name}.{extension}"'})
-
-
-def cached_dump(kg: KnowledgeGraph, fmt: str, inference: bool, graph: str | None) -> bytes:
-    """Dumps are deterministic per dataset version, so each variant is serialised once."""
-    cache: dict[tuple[Any, ...], bytes] = current_app.extensions.setdefault("caspian_kg_dumps", {})
-    key = (kg.version, fmt, inference, graph)
-    if key not in cache:
-        cache[key] = dumps.serialize(kg, fmt, inference=inference, graph=graph)
-    return cache[key]

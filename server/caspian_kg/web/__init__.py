@@ -1,31 +1,33 @@
 """The Flask application factory: one loaded graph, read-only views over it, errors in one place.
 
-`create_app(config, kg)` keeps its state in `app.extensions["caspian_kg"]`, a dict with
-`kg` (the KnowledgeGraph), `config` (the Config) and `pool` (the query WorkerPool). Blueprints
-read it through `current_app.extensions["caspian_kg"]`.
+`create_app(config, kg)` builds the typed state (`state.AppState`: graph, config, saved-query
+library, query service, worker pool, answer cache) and registers each blueprint by name, as
+Flask's tutorial does. Web modules may import the domain modules; no domain module imports this
+package.
 """
 
 from __future__ import annotations
 
 import atexit
-import importlib
-import importlib.util
 import logging
 import time
 from functools import partial
-from typing import Any
 
-from flask import Blueprint, Flask, Response, g, jsonify, request
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
-from werkzeug.http import HTTP_STATUS_CODES
+from flask import Flask, Response, g, jsonify, request
+from flask_compress import Compress
 
-from .config import Config
-from .errors import CaspianError
-from .store import KnowledgeGraph, load
-from .workers import WorkerPool, one_line
+from ..cache import AnswerCache
+from ..config import Config
+from ..formats import GRAPH_FORMATS, RESULT_FORMATS
+from ..graph import KnowledgeGraph
+from ..open import open_graph
+from ..query import QueryService, init_worker
+from ..saved_queries import QueryLibrary
+from ..workers import WorkerPool
+from . import charts, errors, linked_data, openapi, pages, saved_queries, sparql
+from .state import KEY, AppState, current
 
 access_log = logging.getLogger("caspian_kg.access")
-log = logging.getLogger(__name__)
 
 MAX_LOGGED_PATH = 1000  # queries in URLs can be long; the log keeps their start
 CORS_HEADERS = {
@@ -43,32 +45,26 @@ def create_app(config: Config | None = None, kg: KnowledgeGraph | None = None) -
 
     The query worker pool is created here but forks lazily on the first query, so apps that
     never run a query (tests of other pages) cost no processes; `serve.run` starts it eagerly,
-    before the server's threads exist.
+    before the server's threads exist. A broken saved query stops the app here, at start.
     """
-    from . import sparql
-
     config = config or Config()
-    kg = kg if kg is not None else load(config)
+    kg = kg if kg is not None else open_graph(config)
+    library = QueryLibrary.load(config)
+    service = QueryService(kg, config.max_results, config.max_query_bytes, library)
+    pool = WorkerPool(service.answer, size=config.workers, timeout=config.query_timeout,
+                      initializer=partial(init_worker, kg))
+    atexit.register(pool.close)
     app = Flask(__name__)
     # a form-encoded query is at most ~3x its size after percent-encoding, plus other parameters
     app.config["MAX_CONTENT_LENGTH"] = 3 * config.max_query_bytes + 16_384
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    pool = WorkerPool(
-        partial(sparql.run_query, kg, config.max_results),
-        size=config.workers,
-        timeout=config.query_timeout,
-        initializer=partial(sparql.init_worker, kg),
-    )
-    atexit.register(pool.close)
-    # "pools": every forked pool of the app (blueprints add theirs), started and closed by serve.run
-    app.extensions["caspian_kg"] = {"kg": kg, "config": config, "pool": pool, "pools": [pool]}
-    app.register_blueprint(sparql.bp)
-    for blueprint in _sibling_blueprints():
-        app.register_blueprint(blueprint)
+    app.extensions[KEY] = AppState(config, kg, library, service, pool,
+                                   AnswerCache(config.cache_entries, config.cache_bytes))
+    for module in (sparql, saved_queries, openapi, linked_data, pages, charts):
+        app.register_blueprint(module.bp)
     app.add_url_rule("/health", "health", health)
     _compress(app)
-    app.register_error_handler(CaspianError, _caspian_error)
-    app.register_error_handler(Exception, _generic_error)
+    errors.init_app(app)
     app.before_request(_start_timer)
     app.after_request(_cors)
     app.after_request(_access_log)
@@ -81,10 +77,6 @@ def _compress(app: Flask) -> None:
     its evidence passages). Weak ETags (query answers) stay as they are; a strong one (pages,
     dumps) gets the encoding appended, as RFC 9110 requires of a different representation.
     Streamed dumps are compressed as they stream (zstd, br or deflate: gzip cannot stream)."""
-    from flask_compress import Compress
-
-    from .formats import GRAPH_FORMATS, RESULT_FORMATS
-
     app.config["COMPRESS_MIMETYPES"] = sorted(
         {f.media_type for f in RESULT_FORMATS + GRAPH_FORMATS}
         | {"text/html", "text/css", "text/plain", "text/javascript", "application/javascript",
@@ -93,72 +85,20 @@ def _compress(app: Flask) -> None:
     Compress(app)
 
 
-# web modules colleagues own; each is registered when present and defines a `bp` Blueprint
-BLUEPRINT_MODULES = ("linked_data", "saved_views", "ui")
-
-
-def _sibling_blueprints() -> list[Blueprint]:
-    """Blueprints of the other web modules. A missing module is skipped (it may not exist yet in
-    a partial checkout); one that exists but fails to import fails the app, loudly."""
-    found = []
-    for name in BLUEPRINT_MODULES:
-        if importlib.util.find_spec(f"{__package__}.{name}") is None:
-            continue
-        blueprint = getattr(importlib.import_module(f"{__package__}.{name}"), "bp", None)
-        if isinstance(blueprint, Blueprint):
-            found.append(blueprint)
-    return found
-
-
 def health() -> Response:
     """Liveness and what is loaded (for load balancers and for tests waiting on a server)."""
-    state = _state()
-    kg: KnowledgeGraph = state["kg"]
+    state = current()
+    kg = state.kg
     response = jsonify(
         status="ok",
         triples=len(kg.dataset),
         inferred=len(kg.dataset.get_context(kg.inferred_graph)),
         graphs=len(kg.graphs),
         version=kg.version,
-        workers=state["config"].workers,
-        worker_restarts=state["pool"].restarts,
+        store=kg.engine.kind,
+        workers=state.config.workers,
+        worker_restarts=state.pool.restarts,
     )
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _state() -> dict[str, Any]:
-    from flask import current_app
-
-    return current_app.extensions["caspian_kg"]  # type: ignore[no-any-return]
-
-
-# --- errors: CaspianError subclasses carry their status; everything else is generic ---------
-
-
-def _caspian_error(exc: CaspianError) -> Response:
-    return error_response(exc.status, exc.message)
-
-
-def _generic_error(exc: Exception) -> Response:
-    """404/405/413... from routing and werkzeug, and any bug (500, logged, never shown)."""
-    if isinstance(exc, HTTPException):
-        response = error_response(exc.code or 500, exc.description or HTTP_STATUS_CODES.get(exc.code or 500, ""))
-        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
-            response.headers["Allow"] = ", ".join(exc.valid_methods)
-        return response
-    log.exception("internal error on %s %s", request.method, request.path)
-    return error_response(500, "internal server error (logged)")
-
-
-def error_response(status: int, message: str) -> Response:
-    """A one-line body: JSON if the client prefers it, plain text otherwise."""
-    message = one_line(message)
-    if request.accept_mimetypes.best_match(["text/plain", "application/json"]) == "application/json":
-        response = jsonify(status=status, error=HTTP_STATUS_CODES.get(status, "Error"), message=message)
-    else:
-        response = Response(message + "\n", content_type="text/plain; charset=utf-8")
-    response.status_code = status
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -2,7 +2,7 @@
 
 Order matters: load the graph, fork the query workers (while the process is still
 single-threaded, so the children inherit a clean copy of the graph), then start the server's
-threads. `python -m caspian_kg.serve` does the same as `caspian-kg serve` with settings from the
+threads. `python -m caspian_kg.web.serve` does the same as `caspian-kg serve` with settings from the
 environment.
 """
 
@@ -15,17 +15,17 @@ import time
 
 import waitress
 
-from .config import Config
-from .store import load
+from ..config import Config
+from ..open import open_graph
+from . import create_app
+from .state import of
 
 
 def run(config: Config) -> None:
     """Load, start the worker pool, and serve on config.host:config.port until interrupted."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
-    from .app import create_app
-
     started = time.perf_counter()
-    kg = load(config)
+    kg = open_graph(config)
     elapsed = time.perf_counter() - started
     inferred = len(kg.dataset.get_context(kg.inferred_graph))
     print(
@@ -35,9 +35,8 @@ def run(config: Config) -> None:
         flush=True,
     )
     app = create_app(config, kg)
-    pool, pools = app.extensions["caspian_kg"]["pool"], app.extensions["caspian_kg"]["pools"]
-    for each in pools:  # fork every worker now, while this process has a single thread
-        each.start()
+    pool = of(app).pool
+    pool.start()  # fork every worker now, while this process has a single thread
     print(
         f"serving http://{config.host}:{config.port}/sparql with {pool.size} query workers "
         f"({config.query_timeout:g} s deadline) and {config.threads} threads",
@@ -51,8 +50,7 @@ def run(config: Config) -> None:
     try:
         waitress.serve(app, host=config.host, port=config.port, threads=config.threads, ident="caspian-kg")
     finally:
-        for each in pools:
-            each.close()
+        pool.close()
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from ..config import Config
+
 PREFIXES = """\
 @prefix ck: <https://w3id.org/caspian-kg/ontology#> .
 @prefix state: <https://w3id.org/caspian-kg/id/state/> .
@@ -129,8 +131,6 @@ class _Writer:
 def generate(root: Path, triples: int, seed: int = 7, source_root: Path | None = None) -> int:
     """Write a project with about `triples` asserted data triples under `root` (replacing its
     data/). Returns the number of data triples written (the ontology comes on top)."""
-    from .config import Config
-
     source_root = source_root or Config().root
     root = Path(root)
     for sub in ("ontology", "queries"):

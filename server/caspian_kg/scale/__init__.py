@@ -1,0 +1,2 @@
+"""Tooling, not the server: synthetic data in the project's ontology (`synth.py`) and the benchmark
+against Oxigraph server (`bench.py`). Only the CLI imports it."""

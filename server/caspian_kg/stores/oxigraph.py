@@ -1,0 +1,243 @@
+"""The Oxigraph store: pyoxigraph's RocksDB store on disk, evaluated by Oxigraph's own engine.
+
+`--store DIR` (or `oxigraph:DIR`). The files are bulk-loaded by Oxigraph's parser, the closure
+is computed by the compiled reasoner directly on pyoxigraph terms, and `DIR/caspian-kg.json`
+records the dataset version: the next start whose files hash to the same version reopens the
+store *without* reloading (1.8 s for a million triples). Pages and dumps read it through
+oxrdflib as an rdflib Dataset (`AssertedStore`); queries run natively (`OxigraphEngine`), and
+SELECT answers are written by Oxigraph itself (`native.NativeSolutions`). Fork safety: RocksDB
+handles must not cross fork(), so a worker reopens the store read-only (`after_fork`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from oxrdflib import OxigraphStore
+from oxrdflib._converter import from_ox_graph_name, to_ox, to_ox_quad_pattern
+from rdflib import Dataset, URIRef
+from rdflib.term import Identifier
+
+from ..config import DEFAULT_BASE, Config
+from ..errors import BadRequest, StoreError, one_line
+from ..graph import KnowledgeGraph, data_files, dataset_version, declared_prefixes, graph_iri, parse_turtle
+from ..oxterms import to_rdflib, to_result
+from ..reasoning import closure_function
+from .engine import DatasetSelection, Prepared, evaluate
+from .native import UNION_GRAPH, NativeSolutions, bind_values, graph_lists
+
+META_FILE = "caspian-kg.json"
+STORE_DIR = "oxigraph"
+
+
+class OxigraphEngine:
+    """Oxigraph evaluates the query text over our graphs (default graph: the deduplicated union
+    plus the closure). SELECT solutions stay inside Oxigraph until they are written."""
+
+    kind = "oxigraph"
+    needs_algebra = False
+
+    def __init__(self, store: Any, path: Path, graphs: Mapping[str, URIRef], prefixes: dict[str, str],
+                 views: tuple[Dataset, Dataset]) -> None:
+        self.store, self.path, self.graphs, self.prefixes = store, path, dict(graphs), prefixes
+        self.views = views  # (with closure, asserted only) as rdflib Datasets
+        self._pid = os.getpid()
+
+    def query(self, prepared: Prepared, selection: DatasetSelection, bindings: Mapping[str, Identifier]) -> Any:
+        if prepared.text is None:  # a pattern only rdflib's algebra holds: rdflib over our indexes
+            source = self.views[0] if selection.inference else self.views[1]
+            return evaluate(source, self.graphs.values(), prepared, selection, bindings)
+        text = bind_values(prepared.text, bindings) if bindings else prepared.text
+        default, named = graph_lists(self.graphs, selection)
+        try:
+            result = self.store.query(text, default_graph=[ox.NamedNode(str(g)) for g in default] or ox.DefaultGraph(),
+                                      named_graphs=[ox.NamedNode(str(g)) for g in named], prefixes=self.prefixes)
+        except SyntaxError as exc:
+            raise BadRequest(f"SPARQL syntax error: {one_line(str(exc), 400)}") from None
+        if isinstance(result, ox.QuerySolutions):
+            return NativeSolutions(result)
+        return to_result(result)
+
+    def after_fork(self) -> None:
+        """Drop the parent's RocksDB handle and reopen the store read-only (a handle must not be
+        shared across fork). The worker initializer calls it, so the 10-15 ms reopen is not paid
+        by the first request each worker answers."""
+        if self._pid != os.getpid():
+            self.store = ox.Store.read_only(str(self.path / STORE_DIR))
+            self._pid = os.getpid()
+
+    def peers(self) -> set[tuple[str, int]]:
+        return set()
+
+    def export(self, graph: URIRef) -> bytes:
+        return self.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(str(graph))) or b""
+
+
+def open_oxigraph(config: Config, reason: bool = True) -> KnowledgeGraph:
+    """Open (or build) the on-disk store; reuse it when its recorded version matches the files."""
+    path = Path(config.store.removeprefix("oxigraph:")).resolve()
+    files = data_files(config)
+    version = dataset_version(config, [p for _, p in files])
+    graphs = {name: graph_iri(config.base, name) for name, _ in files}
+    graphs["inferred"] = graph_iri(config.base, "inferred")
+    meta_file = path / META_FILE
+    meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
+    started = time.perf_counter()
+    fresh = not (meta.get("version") == version and meta.get("base") == config.base
+                 and meta.get("reasoned", False) >= reason)
+    if fresh:
+        path.mkdir(parents=True, exist_ok=True)
+        meta_file.unlink(missing_ok=True)
+        store = _open_store(path)
+        store.clear()
+        inconsistencies, timings, engine = _build(store, config, files, reason)
+        store.flush()
+        store.optimize()
+        meta = {"version": version, "base": config.base, "reasoned": reason, "reasoner": engine,
+                "inconsistencies": inconsistencies, "timings": timings}
+        meta_file.write_text(json.dumps(meta, indent=1))
+    else:
+        store = _open_store(path)
+        timings = {"reopen": time.perf_counter() - started}
+    prefixes = declared_prefixes(files)
+    every = [iri for _, iri in sorted(graphs.items())]
+    dataset = _view(AssertedStore(store, [UNION_GRAPH], [UNION_GRAPH, graphs["inferred"]], every), prefixes)
+    asserted = _view(AssertedStore(store, [UNION_GRAPH, graphs["inferred"]], [UNION_GRAPH],
+                                   [iri for iri in every if iri != graphs["inferred"]]), prefixes)
+    return KnowledgeGraph(
+        dataset=dataset, asserted=asserted, base=config.base, graphs=graphs,
+        files={graphs[name]: p for name, p in files}, version=version, timings=timings,
+        inconsistencies=list(meta.get("inconsistencies", [])), reasoner=meta.get("reasoner", "fast"),
+        engine=OxigraphEngine(store, path, graphs, prefixes, (dataset, asserted)),
+        validated=not fresh,  # a reopened store was validated when it was built from these very files
+    )
+
+
+def _view(store: Any, prefixes: dict[str, str]) -> Dataset:
+    dataset = Dataset(store=store, default_union=True)
+    for prefix, ns in prefixes.items():
+        dataset.bind(prefix, ns, override=False)
+    return dataset
+
+
+_OPEN: dict[Path, Any] = {}
+
+
+def _open_store(path: Path) -> Any:
+    """One read-write handle per directory and process (RocksDB locks the directory)."""
+    if path not in _OPEN:
+        try:
+            _OPEN[path] = ox.Store(str(path / STORE_DIR))
+        except OSError as exc:
+            reason = ("another process has it open (stop that server first, or give each server its own "
+                      "--store directory)" if "lock" in str(exc).lower() else " ".join(str(exc).split()))
+            raise StoreError(f"cannot open the Oxigraph store {path}: {reason}") from None
+    return _OPEN[path]
+
+
+def _build(store: Any, config: Config, files: list[tuple[str, Path]], reason: bool,
+           ) -> tuple[list[str], dict[str, float], str]:
+    """Bulk-load every file into its named graph, then the closure. LoadErrors like the memory store."""
+    t0 = time.perf_counter()
+    for name, path in files:
+        target = ox.NamedNode(str(graph_iri(config.base, name)))
+        if config.base != DEFAULT_BASE:  # rebasing needs rdflib's parse
+            graph = parse_turtle(path, config.base)
+            store.bulk_extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), target)  # type: ignore[arg-type]
+                              for s, p, o in graph)
+            continue
+        try:
+            store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=path.resolve().as_uri(),
+                            to_graph=target)
+        except (SyntaxError, ValueError, OSError):
+            parse_turtle(path, config.base)  # the project's LoadError, with file and line
+            raise
+    timings = {"load": time.perf_counter() - t0}
+    # Oxigraph refuses the generalised triples owlrl writes before pruning ("7" a xsd:integer),
+    # so the on-disk store always uses the compiled engine (tests prove it equal to owlrl)
+    engine = "fast"
+    inconsistencies: list[str] = []
+    if reason:
+        t0 = time.perf_counter()
+        dataset = Dataset(store=OxigraphStore(store=store), default_union=True)
+        inconsistencies = closure_function(engine)(dataset, graph_iri(config.base, "inferred"))
+        timings["closure"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    union, hidden = ox.NamedNode(str(UNION_GRAPH)), ox.NamedNode(str(graph_iri(config.base, "inferred")))
+    store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, union)
+                      for q in store.quads_for_pattern(None, None, None, None)
+                      if q.graph_name != hidden and q.graph_name != union)
+    timings["union"] = time.perf_counter() - t0
+    return inconsistencies, timings, engine
+
+
+class AssertedStore(OxigraphStore):
+    """The Oxigraph store as rdflib sees it (pages, dumps, SHACL), without some graphs: the
+    helper union graph always, and the closure for ?inference=none. Read-only."""
+
+    def __init__(self, store: Any, hidden: list[URIRef], defaults: list[URIRef] | None = None,
+                 named: list[URIRef] | None = None) -> None:
+        super().__init__(store=store)
+        self._defaults = [ox.NamedNode(str(g)) for g in defaults or []]
+        self._named = [ox.NamedNode(str(g)) for g in named or []]
+        self._counts: dict[str, int] = {}
+        self._hidden_set = {ox.NamedNode(str(h)) for h in hidden}
+        self._hidden_names = {str(h) for h in hidden}
+
+    def triples(self, triple_pattern, context=None):  # type: ignore[no-untyped-def,override]
+        """Without a context: the default graphs (deduplicated union + closure), so each
+        triple comes once, as from rdflib's memory store; with one: that graph."""
+        if context is None and self._defaults:
+            quads = (q for g in self._defaults for q in self._pattern(triple_pattern, g))
+        else:
+            try:
+                quads = (q for q in self._inner.quads_for_pattern(*to_ox_quad_pattern(triple_pattern, context))
+                         if q.graph_name not in self._hidden_set)
+            except (TypeError, ValueError):
+                return iter(())
+        # to_rdflib, not oxrdflib's from_ox: a plain literal must come back plain
+        return (((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)),
+                 iter((from_ox_graph_name(q.graph_name, self),)))
+                for q in quads)
+
+    def _pattern(self, pattern, graph):  # type: ignore[no-untyped-def]
+        try:
+            s, p, o, _ = to_ox_quad_pattern(pattern, None)
+            return self._inner.quads_for_pattern(s, p, o, graph)
+        except (TypeError, ValueError):
+            return iter(())
+
+    def __len__(self, context=None) -> int:  # type: ignore[no-untyped-def,override]
+        """Counted once per graph (the store is read-only once loaded): a plain COUNT(*),
+        exact because each graph, and the deduplicated union, is a set. oxrdflib's
+        COUNT(DISTINCT TRIPLE(...)) takes a minute on a million triples (/health calls this)."""
+        key = "" if context is None else str(context.identifier if hasattr(context, "identifier") else context)
+        if key not in self._counts:
+            graphs = self._defaults if context is None and self._defaults else (
+                [ox.NamedNode(key)] if key else [ox.DefaultGraph()])
+            count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+            solutions: list[Any] = [next(iter(self._inner.query(count, default_graph=g)))  # type: ignore[arg-type]
+                                    for g in graphs]
+            self._counts[key] = sum(int(row[0].value) for row in solutions)
+        return self._counts[key]
+
+    def contexts(self, triple=None):  # type: ignore[no-untyped-def,override]
+        return (g for g in super().contexts(triple) if str(g.identifier) not in self._hidden_names)
+
+    def query(self, query, initNs, initBindings, queryGraph, **kwargs):  # type: ignore[no-untyped-def,override]
+        """rdflib's own engine over triples() (queries go through OxigraphEngine, not here):
+        stats, VoID and SHACL call Dataset.query with text, which then runs natively too."""
+        if queryGraph != "__UNION__" or kwargs or not isinstance(query, str):
+            raise NotImplementedError
+        text = bind_values(query, {str(k): v for k, v in initBindings.items()}) if initBindings else query
+        try:
+            return to_result(self._inner.query(text, default_graph=self._defaults, named_graphs=self._named,
+                                               prefixes={k: str(v) for k, v in initNs.items()}))
+        except SyntaxError:
+            raise NotImplementedError from None

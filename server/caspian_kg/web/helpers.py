@@ -1,0 +1,142 @@
+"""What every view needs: the one reader of each shared request parameter (`inference`,
+`format`), conditional responses, and the results table that pages draw from SPARQL JSON."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from flask import Response, current_app, render_template, request
+from rdflib import URIRef
+
+from ..errors import BadRequest
+from ..formats import HTML, Format, negotiate
+from ..graph import KnowledgeGraph
+from ..query import Answer, QueryRequest, read_inference
+from ..vocab import RDF
+from .resource_page import View
+from .state import current
+
+
+def single(params: Mapping[str, Any], name: str) -> str | None:
+    """One value of a parameter, or None; a repeated parameter is a 400."""
+    values = params.getlist(name)  # type: ignore[attr-defined]
+    if len(values) > 1:
+        raise BadRequest(f"parameter {name!r} given {len(values)} times")
+    return values[0] if values else None
+
+
+def inference(params: Mapping[str, Any] | None = None) -> bool:
+    """`?inference=`: `rl` (the default) or `none` (query.read_inference), on every route."""
+    return read_inference(single(request.args if params is None else params, "inference"))
+
+
+def formats(params: Mapping[str, Any] | None = None) -> tuple[str, ...]:
+    """`?format=` values, alternatives in order (SPARQLWrapper sends two); empty ones ignored."""
+    return tuple(f for f in (request.args if params is None else params).getlist("format") if f)  # type: ignore[attr-defined]
+
+
+def choose(offered: tuple[Format, ...], params: Mapping[str, Any] | None = None) -> Format:
+    """The format of a response: `format=` when given (406 when it is none of `offered`), else
+    the best match for Accept."""
+    return negotiate(request.headers.get("Accept"), offered, formats(params))
+
+
+def vary(response: Response) -> Response:
+    response.vary.add("Accept")
+    return response
+
+
+def conditional(body: Callable[[], bytes | Iterable[bytes]], fmt: Format, variant: str, **headers: str) -> Response:
+    """A 200 with an ETag of dataset version + variant, or a 304 when If-None-Match matches
+    (checked before the body is built: nothing is serialised for a revalidation)."""
+    etag = f"{current().kg.version}-{variant}"
+    # a compressed copy carries the same ETag plus ":<encoding>" (Flask-Compress, see create_app)
+    encodings = {*current_app.config.get("COMPRESS_ALGORITHM", ()),
+                 *current_app.config.get("COMPRESS_ALGORITHM_STREAMING", ())}
+    if any(request.if_none_match.contains(tag) for tag in [etag, *(f"{etag}:{e}" for e in encodings)]):
+        response = Response(status=304)
+    else:
+        response = Response(body(), content_type=fmt.content_type)
+    response.set_etag(etag)
+    response.headers.update(headers)
+    return response
+
+
+def short(kg: KnowledgeGraph, term: Any) -> str:
+    """A prefixed name when the data's prefixes allow one, else the full IRI or the literal."""
+    if isinstance(term, URIRef):
+        try:
+            return kg.dataset.namespace_manager.normalizeUri(term).strip("<>")
+        except Exception:  # noqa: BLE001 - odd IRIs just print in full
+            return str(term)
+    return str(term)
+
+
+def results_table(kg: KnowledgeGraph, body: bytes) -> dict[str, Any]:
+    """A SPARQL JSON answer → what the pages' results tables show: IRIs under the base link to
+    their local pages (with the resource's label), others stay as they are."""
+    data = json.loads(body)
+    if "boolean" in data:
+        return {"boolean": bool(data["boolean"])}
+    view = View(kg, kg.dataset)
+    variables = data["head"]["vars"]
+
+    def cell(value: dict[str, str] | None) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        if value["type"] == "uri":
+            iri = URIRef(value["value"])
+            label = view.label(iri)
+            text = short(kg, iri)
+            return {"iri": str(iri), "href": view.href(str(iri)), "text": text,
+                    "label": label if label not in (text, str(iri)) else None}
+        if value["type"] == "bnode":
+            return {"text": "_:" + value["value"]}
+        note = "@" + value["xml:lang"] if value.get("xml:lang") else None
+        if not note and value.get("datatype"):
+            note = short(kg, URIRef(value["datatype"]))
+        return {"text": value["value"], "note": note}
+
+    return {"vars": variables, "rows": [[cell(b.get(v)) for v in variables] for b in data["results"]["bindings"]]}
+
+
+CACHE_CONTROL = "public, max-age=300"
+
+
+def answer(job: QueryRequest, cache_control: str = CACHE_CONTROL) -> Response:
+    """Run a query request in the worker pool and answer it: the same dataset version and the
+    same request give the same bytes, so a weak ETag answers revalidations (304) and the app's
+    answer cache spares repeated work. Every route that runs a query answers through here."""
+    state = current()
+    etag = hashlib.sha256(repr((state.kg.version, job)).encode("utf-8")).hexdigest()[:32]
+    if request.method in ("GET", "HEAD") and request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+    else:
+        result: Answer = state.answers.get_or_run(etag, lambda: state.pool.submit(job))
+        response = Response(result.body, content_type=result.content_type)
+    response.set_etag(etag, weak=True)
+    response.headers["Cache-Control"] = cache_control
+    return vary(response)
+
+
+def html(template: str, status: int = 200, **context: Any) -> Response:
+    """A page rendered from `template`, revalidated on every visit."""
+    response = Response(render_template(template, **context), status=status, content_type=HTML.content_type)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def local_path(kg: KnowledgeGraph, iri: str) -> str:
+    """The path of an IRI under the base on this server (without script_root)."""
+    return "/" + iri[len(kg.base):]
+
+
+def labelled(kg: KnowledgeGraph, cls: URIRef) -> list[dict[str, str]]:
+    """The instances of `cls` under the base, with label, local path and slug, A-Z."""
+    view = View(kg, kg.dataset)
+    nodes = {s for s in kg.dataset.subjects(RDF.type, cls) if isinstance(s, URIRef) and s.startswith(kg.base)}
+    return sorted(({"label": view.label(n), "href": local_path(kg, n), "slug": n.rsplit("/", 1)[-1]}
+                   for n in nodes), key=lambda e: e["label"].casefold())

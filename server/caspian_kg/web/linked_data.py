@@ -1,0 +1,191 @@
+"""Linked data: every IRI under the base dereferences; resource pages with evidence; dumps; VoID.
+
+URL space. The server maps its paths onto the canonical base: path `/id/state/azerbaijan` is the
+IRI `{base}id/state/azerbaijan`, `/ontology` is `{base}ontology` (and, since fragments are never
+sent, every `{base}ontology#Term`), `/void` is the VoID document whose `#dataset` is the dataset.
+
+One rule, applied everywhere: **303 See Other**. An IRI names a thing (a state, a class, a
+dataset), not a document, so `GET /id/state/azerbaijan` answers `303` with `Location:` the
+document about it, `/id/state/azerbaijan.{html,ttl,jsonld,nt,rdf,trig,nq}`, chosen by `Accept`
+(`Vary: Accept`). Document URLs are plain resources with one fixed type each, so they can be
+bookmarked, cached and linked without conneg. Unknown IRIs answer 404 directly (no redirect).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, redirect, render_template, request
+from rdflib import Dataset, URIRef
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from .. import dumps
+from ..describe import describe, ontology_dataset, rdf_bytes
+from ..errors import CaspianError, NotFound
+from ..formats import DOCUMENT_FORMATS, EXTENSIONS, GRAPH_FORMATS, HTML, Format, negotiate
+from ..graph import KnowledgeGraph
+from ..void import describe_dataset
+from . import errors, helpers
+from .resource_page import ontology_page, resource_page, void_page
+from .state import current
+
+bp = Blueprint("linked_data", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/ld-static")
+
+
+def _kg() -> KnowledgeGraph:
+    return current().kg
+
+
+def see_other(path: str, offered: tuple[Format, ...] = DOCUMENT_FORMATS) -> WerkzeugResponse:
+    """303 to `path.{ext}` for the negotiated format; the query string is carried over."""
+    fmt = negotiate(request.headers.get("Accept"), offered)
+    extension = fmt.extension
+    query = request.query_string.decode("ascii")
+    response = redirect(f"{request.script_root}{path}.{extension}" + (f"?{query}" if query else ""), code=303)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+
+@bp.errorhandler(CaspianError)
+def _error(exc: CaspianError) -> Response:
+    return errors.page_or_line(exc)
+
+
+# --- /id/… : things and the documents about them ---------------------------------------------
+
+
+@bp.get("/id/<path:rest>")
+def resource(rest: str) -> WerkzeugResponse:
+    kg = _kg()
+    stem, dot, extension = rest.rpartition(".")
+    if dot and extension in EXTENSIONS:
+        return resource_document(kg, URIRef(f"{kg.base}id/{stem}"), extension)
+    iri = URIRef(f"{kg.base}id/{rest}")
+    require(kg, iri)
+    return see_other(f"/id/{rest}")
+
+
+def require(kg: KnowledgeGraph, iri: URIRef) -> None:
+    """NotFound unless the IRI occurs in the data (as subject or object, closure included)."""
+    if (iri, None, None) not in kg.dataset and (None, None, iri) not in kg.dataset:
+        raise NotFound(f"no resource <{iri}> in this dataset")
+
+
+def resource_document(kg: KnowledgeGraph, iri: URIRef, extension: str) -> Response:
+    require(kg, iri)
+    inference = helpers.inference()
+    fmt = EXTENSIONS[extension]
+    variant = f"{iri[len(kg.base):]}.{extension}-{'rl' if inference else 'none'}"
+    if fmt is HTML:
+        return helpers.conditional(lambda: render_template("resource.html", **resource_page(kg, iri, inference)).encode(),
+                           fmt, variant)
+    return helpers.conditional(lambda: rdf_bytes(describe(kg, iri, inference), fmt), fmt, variant)
+
+
+# --- /ontology: the whole ontology document, per-term descriptions, an HTML documentation ----
+
+
+@bp.get("/ontology")
+def ontology() -> WerkzeugResponse:
+    return see_other("/ontology")
+
+
+@bp.get("/ontology.<extension>")
+def ontology_document(extension: str) -> Response:
+    kg = _kg()
+    fmt = _document_format(extension)
+    if fmt is HTML:
+        return helpers.conditional(lambda: render_template("ontology.html", **ontology_page(kg)).encode(), fmt, "ontology.html")
+    return helpers.conditional(lambda: rdf_bytes(ontology_dataset(kg), fmt), fmt, f"ontology.{extension}")
+
+
+@bp.get("/ontology/<term>")
+def ontology_term(term: str) -> WerkzeugResponse:
+    """`/ontology/State` stands for `{base}ontology#State`: HTML goes to its section of the
+    ontology page, RDF to the term's own description (with what the closure says about it)."""
+    kg = _kg()
+    stem, dot, extension = term.rpartition(".")
+    if dot and extension in EXTENSIONS:
+        iri = URIRef(f"{kg.base}ontology#{stem}")
+        require(kg, iri)
+        if extension == "html":
+            return redirect(f"{request.script_root}/ontology.html#{stem}", code=303)
+        return resource_document(kg, iri, extension)
+    require(kg, URIRef(f"{kg.base}ontology#{term}"))
+    return see_other(f"/ontology/{term}")
+
+
+# --- /void and /.well-known/void: the dataset description --------------------------------------
+
+
+@bp.get("/.well-known/void")
+@bp.get("/void")
+def void() -> WerkzeugResponse:
+    return see_other("/void")
+
+
+@bp.get("/void.<extension>")
+def void_document(extension: str) -> Response:
+    kg = _kg()
+    fmt = _document_format(extension)
+    if fmt is HTML:
+        return helpers.conditional(lambda: render_template("void.html", **void_page(kg)).encode(), fmt, "void.html")
+
+    def body() -> bytes:
+        description = Dataset()
+        graph = current().derived("void", describe_dataset)
+        for prefix, ns in graph.namespaces():
+            description.bind(prefix, ns, override=False)
+        description.default_graph += graph
+        return rdf_bytes(description, fmt)
+
+    return helpers.conditional(body, fmt, f"void.{extension}")
+
+
+def _document_format(extension: str) -> Format:
+    if extension not in EXTENSIONS:
+        raise NotFound(f"no document format {extension!r}; use one of {', '.join(EXTENSIONS)}")
+    return EXTENSIONS[extension]
+
+
+# --- /graph/… and /export/…: dumps ------------------------------------------------------------
+
+
+@bp.get("/graph/<path:name>")
+def named_graph(name: str) -> WerkzeugResponse:
+    """A named graph's IRI dereferences to its dump (Turtle unless Accept says otherwise)."""
+    kg = _kg()
+    if name not in kg.graphs:
+        raise NotFound(f"no named graph <{kg.base}graph/{name}>")
+    fmt = negotiate(request.headers.get("Accept"), GRAPH_FORMATS)
+    response = redirect(f"{request.script_root}/export/caspian-kg.{fmt.extension}?graph={name}", code=303)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+@bp.get("/export/")
+@bp.get("/export")
+def export_index() -> WerkzeugResponse:
+    return redirect(f"{request.script_root}/void.html#dumps", code=303)
+
+
+@bp.get("/export/caspian-kg.<extension>")
+def export(extension: str) -> Response:
+    """The whole dataset (or `?graph=name`), streamed, as `caspian-kg export` writes it."""
+    kg = _kg()
+    spec = dumps.DUMP_EXTENSIONS.get(extension)
+    if spec is None:
+        raise NotFound(f"no dump format {extension!r}; use one of {', '.join(dumps.DUMP_EXTENSIONS)}")
+    inference = helpers.inference()
+    graph = helpers.single(request.args, "graph") or None
+    if graph is not None and (graph not in kg.graphs or (graph == "inferred" and not inference)):
+        raise NotFound(f"no named graph {graph!r}; use one of {', '.join(kg.graphs)}")
+    name = "caspian-kg" + ("" if inference else "-asserted") + (f"-{graph.replace('/', '-')}" if graph else "")
+    return helpers.conditional(lambda: dumps.chunks(cached_dump(kg, spec.name, inference, graph)), spec,
+                       f"{name}.{extension}", **{"Content-Disposition": f'attachment; filename="{name}.{extension}"'})
+
+
+def cached_dump(kg: KnowledgeGraph, fmt: str, inference: bool, graph: str | None) -> bytes:
+    """Dumps are deterministic per dataset version, so each variant is serialised once."""
+    return current().derived(f"dump {fmt} {inference} {graph}",
+                             lambda kg: dumps.serialize(kg, fmt, inference=inference, graph=graph))

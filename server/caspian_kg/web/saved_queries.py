@@ -1,0 +1,131 @@
+"""Web views of the saved queries: /queries (list) and /queries/<name> (run, or an HTML form).
+
+A saved query runs like a /sparql query: a `query.QueryRequest` naming it, with its parameters
+parsed and checked in the web thread (a bad value is a 400 before any work) and carried as RDF
+terms, answered through `helpers.answer` in the same worker pool, bounded and written by the
+query service. The HTML page shows a form built from the parameters and the results as a table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, jsonify, render_template, request
+from rdflib import URIRef
+from rdflib.term import Identifier
+
+from ..errors import CaspianError
+from ..formats import GRAPH_FORMATS, HTML, JSON, RESULT_FORMATS, SPARQL_JSON, answer_formats
+from ..graph import KnowledgeGraph
+from ..query import Answer, QueryRequest, QueryService
+from ..saved_queries import RESERVED, Parameter, QueryLibrary, SavedQuery
+from ..vocab import RDFS
+from . import helpers
+from .state import current
+
+SAVED_FORMATS: tuple = RESULT_FORMATS + (HTML,)
+
+bp = Blueprint("saved", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/saved-static")
+
+
+@bp.get("/queries")
+def list_queries() -> Response:
+    library = current().library
+    fmt = helpers.choose((JSON, HTML))
+    if fmt is HTML:
+        html = render_template("queries_list.html", queries=list(library))
+        return helpers.vary(Response(html, content_type=HTML.content_type))
+    return helpers.vary(jsonify(queries=[describe(q, request.script_root) for q in library]))
+
+
+def describe(query: SavedQuery, root: str = "") -> dict[str, Any]:
+    """The JSON listing entry of one query."""
+    return {
+        "name": query.name,
+        "summary": query.summary,
+        "description": query.description,
+        "tags": list(query.tags),
+        "type": query.query_type,
+        "url": f"{root}/queries/{query.name}",
+        "parameters": [
+            {"name": p.name, "type": p.type_label, "required": p.api_required,
+             "default": p.default, "variable": "?" + p.variable}
+            for p in query.parameters
+        ],
+    }
+
+
+@bp.get("/queries/<name>")
+def run_saved(name: str) -> Response:
+    state = current()
+    query = state.library.get(name)
+    fmt = helpers.choose(answer_formats(query.query_type) + (HTML,))
+    values = _parameter_values(query)
+    inference = helpers.inference()
+    if fmt is HTML:
+        return helpers.vary(_page(state.service, state.library, query, values, inference))
+    bindings = state.library.bind(state.service, query, values)
+    return helpers.answer(QueryRequest(saved=query.name, bindings=tuple(sorted(bindings.items())),
+                                       inference=inference, formats=(fmt.name,)))
+
+
+def _parameter_values(query: SavedQuery) -> dict[str, str]:
+    """The query's parameters from the URL (`format` is ours); a repeated one is a 400."""
+    values: dict[str, str] = {}
+    for key in request.args:
+        if key in RESERVED:
+            continue
+        values[key] = helpers.single(request.args, key) or ""
+    return values
+
+
+def _page(service: QueryService, library: QueryLibrary, query: SavedQuery, values: dict[str, str],
+          inference: bool = True) -> Response:
+    """The HTML page: description, form, results (or the error), SPARQL text, format links.
+
+    The query runs in a worker like any other request (as SPARQL JSON or Turtle, turned into a
+    table or shown as text here). A first visit without parameters shows the form only when a
+    required one has no default.
+    """
+    kg = service.kg
+    error, table, status = None, None, 200
+    missing = [p for p in query.parameters if p.api_required and not values.get(p.name)]
+    if not (missing and not values):
+        try:
+            bindings = library.bind(service, query, values)
+            fmt = SPARQL_JSON if query.query_type in ("SELECT", "ASK") else GRAPH_FORMATS[0]
+            answer: Answer = current().pool.submit(QueryRequest(
+                saved=query.name, bindings=tuple(sorted(bindings.items())), inference=inference, formats=(fmt.name,)))
+            table = helpers.results_table(kg, answer.body) if fmt is SPARQL_JSON else {"text": answer.body.decode()}
+        except CaspianError as exc:
+            error, status = exc.message, exc.status
+    kept = values if inference else {**values, "inference": "none"}
+    links = {f.name: _with_format(kept, f.name) for f in answer_formats(query.query_type)}
+    html = render_template(
+        "queries_detail.html", query=query, error=error, table=table, links=links, inference=inference,
+        fields=[_field(service, library, query, p, values.get(p.name)) for p in query.parameters],
+    )
+    response = Response(html, status=status, content_type=HTML.content_type)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _with_format(values: dict[str, str], name: str) -> str:
+    return request.path + "?" + urlencode({**values, "format": name})
+
+
+def _field(service: QueryService, library: QueryLibrary, query: SavedQuery, param: Parameter,
+           value: str | None) -> dict[str, Any]:
+    """What the form needs for one parameter; enumerations become a <select> with labels."""
+    try:
+        options = [(str(t), _label(service.kg, t)) for t in library.enumeration(service, query, param)]
+    except CaspianError:
+        options = []
+    return {"param": param, "value": value if value is not None else (param.default or ""), "options": options}
+
+
+def _label(kg: KnowledgeGraph, term: Identifier) -> str:
+    label = kg.dataset.value(term, RDFS.label) if isinstance(term, URIRef) else None
+    return f"{label} ({helpers.short(kg, term)})" if label is not None else helpers.short(kg, term)
