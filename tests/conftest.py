@@ -10,11 +10,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from caspian_kg.web.state import of
-from caspian_kg.web import create_app
 from caspian_kg.config import Config
 from caspian_kg.graph import KnowledgeGraph
 from caspian_kg.open import open_graph
+from caspian_kg.web import create_app
+from caspian_kg.web.state import of
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

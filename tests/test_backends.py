@@ -15,13 +15,13 @@ import pytest
 from helpers import SERVICE_QUERIES, ask, assert_service_refused, run_saved, service
 from rdflib import Variable
 
-from caspian_kg.stores import native, remote
-from caspian_kg.web.state import of
 from caspian_kg.config import Config
-from caspian_kg.saved_queries import QueryLibrary
 from caspian_kg.graph import KnowledgeGraph
 from caspian_kg.open import open_graph
 from caspian_kg.query import QueryRequest
+from caspian_kg.saved_queries import QueryLibrary
+from caspian_kg.stores import native, remote
+from caspian_kg.web.state import of
 
 ROOT = Path(__file__).resolve().parents[1]
 

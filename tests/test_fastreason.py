@@ -9,12 +9,12 @@ from helpers import make_root
 from rdflib import Dataset, URIRef
 from rdflib.compare import isomorphic
 
-from caspian_kg.reasoning import fast as fastreason
-from caspian_kg.reasoning import owlrl_closure as reasoning
-from caspian_kg.scale import synth
 from caspian_kg.config import Config
 from caspian_kg.graph import KnowledgeGraph
 from caspian_kg.open import open_graph
+from caspian_kg.reasoning import fast as fastreason
+from caspian_kg.reasoning import owlrl_closure as reasoning
+from caspian_kg.scale import synth
 
 INFERRED = URIRef("urn:test:inferred")
 

@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import service
 from rdflib import Dataset, Literal, Namespace, URIRef, Variable
 from rdflib.plugins.sparql import prepareQuery
-
-from helpers import service
 
 from caspian_kg.config import Config
 from caspian_kg.enumeration import _where_pattern, distinct_values_query, enumeration_sparql

@@ -17,8 +17,8 @@ import pytest
 from helpers import run_saved, service
 
 from caspian_kg.config import Config
-from caspian_kg.saved_queries import QueryLibrary
 from caspian_kg.graph import KnowledgeGraph
+from caspian_kg.saved_queries import QueryLibrary
 
 QUERIES = Path(__file__).resolve().parents[1] / "queries"
 NAMES = sorted(p.stem for p in QUERIES.glob("*.rq"))

@@ -11,14 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import run_saved, service
 import rdflib
+from helpers import run_saved, service
 from rdflib import Literal, URIRef
 
 from caspian_kg.config import Config
 from caspian_kg.errors import BadRequest, LoadError, NotFound
-from caspian_kg.saved_queries import QueryLibrary, parse_query
 from caspian_kg.graph import KnowledgeGraph
+from caspian_kg.saved_queries import QueryLibrary, parse_query
 
 PAYLOADS = [
     "'", '"', "}", ">", "\n", "a\nb", '"}', "\\", '\\"',

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
-from caspian_kg.web.state import of
-from caspian_kg.web import create_app
 from caspian_kg.config import Config
 from caspian_kg.graph import KnowledgeGraph
+from caspian_kg.web import create_app
+from caspian_kg.web.state import of
 
 schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, given, settings

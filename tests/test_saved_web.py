@@ -7,9 +7,9 @@ import io
 import json
 
 import pytest
-from helpers import run_saved, service
 from flask import Flask
 from flask.testing import FlaskClient
+from helpers import run_saved, service
 
 from caspian_kg import cli
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from caspian_kg.web.state import of
-from caspian_kg.web import serve
 from caspian_kg.config import Config
 from caspian_kg.graph import KnowledgeGraph
+from caspian_kg.web import serve
+from caspian_kg.web.state import of
 
 
 def test_every_pool_is_forked_before_the_server_starts(

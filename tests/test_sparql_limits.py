@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import os
-from functools import partial
 import signal
 import socket
 import threading
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import pytest
@@ -16,12 +16,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from helpers import SERVICE_QUERIES, assert_service_refused, connections
 
-from caspian_kg.web.state import of
-from caspian_kg.web import create_app
 from caspian_kg.config import Config
 from caspian_kg.errors import BadRequest, QueryTimeout
-from caspian_kg.query import forbid_network, parse_query, uses_service
 from caspian_kg.graph import KnowledgeGraph
+from caspian_kg.query import forbid_network, parse_query, uses_service
+from caspian_kg.web import create_app
+from caspian_kg.web.state import of
 from caspian_kg.workers import WorkerCrashed, WorkerPool
 
 CROSS_JOIN_4 = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
@@ -160,7 +160,7 @@ def short_deadline_app(config: Config, kg: KnowledgeGraph) -> Iterator[Flask]:
 
 @pytest.mark.slow
 def test_pathological_query_is_cut_off_while_others_are_served(short_deadline_app: Flask) -> None:
-    pool = short_deadline_of(app).pool
+    pool = of(short_deadline_app).pool
     pool.start()
     pids_before = set(pool.pids())
     slow: dict[str, Any] = {}
@@ -188,7 +188,7 @@ def test_pathological_query_is_cut_off_while_others_are_served(short_deadline_ap
 
 @pytest.mark.slow
 def test_dead_worker_is_replaced(short_deadline_app: Flask) -> None:
-    pool = short_deadline_of(app).pool
+    pool = of(short_deadline_app).pool
     pool.start()
     for pid in pool.pids():
         os.kill(pid, signal.SIGKILL)

@@ -13,9 +13,9 @@ import pytest
 from flask.testing import FlaskClient
 from rdflib import RDFS, Graph, Namespace, URIRef
 
-from caspian_kg.web import create_app
 from caspian_kg.config import Config
 from caspian_kg.graph import KnowledgeGraph
+from caspian_kg.web import create_app
 
 CASES = json.loads((Path(__file__).parent / "protocol_cases.json").read_text(encoding="utf-8"))["cases"]
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")

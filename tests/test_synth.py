@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from caspian_kg.scale import synth
 from caspian_kg.config import Config
 from caspian_kg.open import open_graph
+from caspian_kg.scale import synth
 
 
 def test_generated_project_is_valid(tmp_path: Path) -> None:

@@ -18,8 +18,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from caspian_kg.web.state import of
 from caspian_kg.search import fold
+from caspian_kg.web.state import of
 
 STATIC = Path(__file__).resolve().parents[1] / "server" / "caspian_kg" / "web" / "static"
 CICA_MEMBERS = """PREFIX org: <http://www.w3.org/ns/org#>

@@ -224,7 +224,7 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-# --- `run`: the saved queries of queries/*.rq (see saved.py) ---
+# --- `run`: the saved queries of queries/*.rq (see saved_queries.py) ---
 
 def _add_run_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("run", help="run a saved query: run <name> --<param> <value>...; run --list",

@@ -52,6 +52,11 @@ class BadRequest(CaspianError):
     exit_code = 2
 
 
+class EngineSyntaxError(BadRequest):
+    """A native engine could not parse a query the service handed it unparsed; the service
+    reports rdflib's reason instead, so the message does not depend on the store."""
+
+
 class NotFound(CaspianError):
     status = 404
     exit_code = 2

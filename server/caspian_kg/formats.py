@@ -185,7 +185,7 @@ def serialize_xml(result: Result) -> bytes:
     parts.append("<head>" + "".join(f"<variable name={quoteattr(v)}/>" for v in variables) + "</head><results>")
     for row in result:
         parts.append("<result>")
-        for name, term in zip(variables, row):  # type: ignore[call-overload]
+        for name, term in zip(variables, row):  # type: ignore[arg-type]
             if term is not None:
                 parts.append(f"<binding name={quoteattr(name)}>{_xml_term(term)}</binding>")
         parts.append("</result>")

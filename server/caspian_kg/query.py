@@ -31,7 +31,7 @@ from rdflib.plugins.sparql.processor import SPARQLResult
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Identifier
 
-from .errors import BadRequest, PayloadTooLarge, ResultTooLarge, one_line
+from .errors import BadRequest, EngineSyntaxError, PayloadTooLarge, ResultTooLarge, one_line
 from .formats import GRAPH_FORMATS, RESULT_FORMATS, negotiate, serialize_graph, serialize_result
 from .graph import KnowledgeGraph
 from .oxterms import to_rdflib
@@ -79,8 +79,11 @@ class Answer:
 
 
 class SavedQuery(Protocol):
-    sparql: str
-    prepared: Query
+    @property
+    def sparql(self) -> str: ...
+
+    @property
+    def prepared(self) -> Query: ...
 
 
 class Library(Protocol):
@@ -151,7 +154,13 @@ class QueryService:
         if default is None and named is None:
             default, named = prepared.from_default, prepared.from_named
         selection = self.selection(request.inference, default, named)
-        return self.engine.query(prepared, selection, dict(request.bindings))
+        try:
+            return self.engine.query(prepared, selection, dict(request.bindings))
+        except EngineSyntaxError:
+            if prepared.text is None or prepared.algebra is not None:
+                raise
+            parse_query(prepared.text, request.base, self.kg.prefixes())  # rdflib's reason, as on every store
+            raise  # a text only the engine's dialect refuses: its own reason
 
     def answer(self, request: QueryRequest) -> Answer:
         """Run and write a request (what every query worker does for every door)."""
@@ -224,9 +233,26 @@ _CHECKED_KEYWORDS = re.compile(
     r"\b(SERVICE|FROM|LOAD|INSERT|DELETE|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH|USING)\b", re.IGNORECASE)
 
 
+# rdflib's parser recurses once per level of nesting and gives up somewhere past 24 levels; a
+# text nested deeper than this is parsed, so every store refuses what the memory store cannot parse
+PARSE_WHEN_DEEPER_THAN = 16
+
+
 def needs_checks(text: str) -> bool:
-    """Whether a text mentions a keyword a safety rule is about (SERVICE, FROM, any update)."""
-    return _CHECKED_KEYWORDS.search(_STRINGS_AND_COMMENTS.sub(" ", text)) is not None
+    """Whether a text needs the full parse before a native engine runs it: it mentions a keyword
+    a safety rule is about (SERVICE, FROM, any update), or it is nested deeply enough that the
+    nesting rule ("nested too deeply", rdflib's limit) may apply."""
+    code = _STRINGS_AND_COMMENTS.sub(" ", text)
+    if _CHECKED_KEYWORDS.search(code) is not None:
+        return True
+    depth = deepest = 0
+    for char in code:
+        if char in "{([":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "})]":
+            depth -= 1
+    return deepest > PARSE_WHEN_DEEPER_THAN
 
 
 # --- writing the answer ----------------------------------------------------------------------

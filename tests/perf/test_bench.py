@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from caspian_kg.scale.bench import run_bench
 from caspian_kg.config import Config
+from caspian_kg.scale.bench import run_bench
 
 
 @pytest.mark.slow

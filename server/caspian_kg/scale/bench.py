@@ -3,9 +3,9 @@
 For each size: generate synthetic data (synth.py), then in *separate processes* (so peak memory
 is per store, read from the child's rusage):
 
-* memory  — rdflib in memory, closure by the engine the loader picks (fastreason above the
+* memory  — rdflib in memory, closure by the engine the loader picks (the compiled reasoner above the
   threshold), validation off (SHACL on a million triples measures pyshacl, not the store);
-* oxigraph — the persistent on-disk store (bulk load + fastreason on pyoxigraph terms);
+* oxigraph — the persistent on-disk store (bulk load + reasoning.fast on pyoxigraph terms);
 * baseline — `oxigraph load` of the same files + the closure our store computed, then
   `oxigraph serve-read-only` (the reference engine, no reasoning of its own).
 

@@ -8,7 +8,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import pyoxigraph as ox
@@ -49,8 +49,7 @@ def bind_values(text: str, bindings: Mapping[str, Identifier]) -> str:
     head, _, _ = text.partition("{")
     projected = {n for n in bindings if re.search(rf"[?$]{re.escape(n)}\b", head)}
     for name in sorted(set(bindings) - projected):
-        term = bindings[name].n3()
-        text = re.sub(rf"[?$]{re.escape(name)}\b", lambda _match, term=term: term, text)
+        text = re.sub(rf"[?$]{re.escape(name)}\b", _constant(bindings[name].n3()), text)
     if projected:
         names = sorted(projected)
         block = ("VALUES (" + " ".join(f"?{n}" for n in names) + ") { ("
@@ -58,6 +57,11 @@ def bind_values(text: str, bindings: Mapping[str, Identifier]) -> str:
         match = WHERE_OPEN.search(text)
         text = text + "\n" + block if match is None else text[:match.end()] + "\n" + block + text[match.end():]
     return text
+
+
+def _constant(text: str) -> Callable[[re.Match[str]], str]:
+    """A re.sub replacement that inserts `text` as it is (no backslash or group expansion)."""
+    return lambda _match: text
 
 
 class NativeSolutions:

@@ -25,7 +25,7 @@ from rdflib import Dataset, URIRef
 from rdflib.term import Identifier
 
 from ..config import DEFAULT_BASE, Config
-from ..errors import BadRequest, StoreError, one_line
+from ..errors import EngineSyntaxError, StoreError, one_line
 from ..graph import KnowledgeGraph, data_files, dataset_version, declared_prefixes, graph_iri, parse_turtle
 from ..oxterms import to_rdflib, to_result
 from ..reasoning import closure_function
@@ -59,7 +59,7 @@ class OxigraphEngine:
             result = self.store.query(text, default_graph=[ox.NamedNode(str(g)) for g in default] or ox.DefaultGraph(),
                                       named_graphs=[ox.NamedNode(str(g)) for g in named], prefixes=self.prefixes)
         except SyntaxError as exc:
-            raise BadRequest(f"SPARQL syntax error: {one_line(str(exc), 400)}") from None
+            raise EngineSyntaxError(f"SPARQL syntax error: {one_line(str(exc), 400)}") from None
         if isinstance(result, ox.QuerySolutions):
             return NativeSolutions(result)
         return to_result(result)

@@ -23,7 +23,7 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from rdflib.term import Identifier
 
 from ..config import Config
-from ..errors import StoreError
+from ..errors import EngineSyntaxError, StoreError
 from ..graph import KnowledgeGraph, data_files, declared_prefixes, graph_iri
 from .engine import DatasetSelection, Prepared, evaluate
 from .native import UNION_GRAPH, bind_values, graph_lists
@@ -61,7 +61,8 @@ class RemoteEngine:
                 content_type = response.headers.get_content_type()
                 data = response.read()
         except urllib.error.HTTPError as exc:
-            raise StoreError(f"remote store {self.url}: HTTP {exc.code}: {exc.read()[:300]!r}") from None
+            detail = f"remote store {self.url}: HTTP {exc.code}: {exc.read()[:300]!r}"
+            raise (EngineSyntaxError(detail) if exc.code == 400 else StoreError(detail)) from None
         except OSError as exc:
             raise StoreError(f"remote store {self.url} unreachable: {exc}") from None
         if content_type == "application/sparql-results+json":

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Response, current_app, render_template, request
 from rdflib import URIRef
+from werkzeug.datastructures import MultiDict
 
 from ..errors import BadRequest
 from ..formats import HTML, Format, negotiate
@@ -20,25 +21,25 @@ from .resource_page import View
 from .state import current
 
 
-def single(params: Mapping[str, Any], name: str) -> str | None:
+def single(params: MultiDict[str, str], name: str) -> str | None:
     """One value of a parameter, or None; a repeated parameter is a 400."""
-    values = params.getlist(name)  # type: ignore[attr-defined]
+    values = params.getlist(name)
     if len(values) > 1:
         raise BadRequest(f"parameter {name!r} given {len(values)} times")
     return values[0] if values else None
 
 
-def inference(params: Mapping[str, Any] | None = None) -> bool:
+def inference(params: MultiDict[str, str] | None = None) -> bool:
     """`?inference=`: `rl` (the default) or `none` (query.read_inference), on every route."""
     return read_inference(single(request.args if params is None else params, "inference"))
 
 
-def formats(params: Mapping[str, Any] | None = None) -> tuple[str, ...]:
+def formats(params: MultiDict[str, str] | None = None) -> tuple[str, ...]:
     """`?format=` values, alternatives in order (SPARQLWrapper sends two); empty ones ignored."""
-    return tuple(f for f in (request.args if params is None else params).getlist("format") if f)  # type: ignore[attr-defined]
+    return tuple(f for f in (request.args if params is None else params).getlist("format") if f)
 
 
-def choose(offered: tuple[Format, ...], params: Mapping[str, Any] | None = None) -> Format:
+def choose(offered: tuple[Format, ...], params: MultiDict[str, str] | None = None) -> Format:
     """The format of a response: `format=` when given (406 when it is none of `offered`), else
     the best match for Accept."""
     return negotiate(request.headers.get("Accept"), offered, formats(params))

@@ -146,7 +146,7 @@ def resource_page(kg: KnowledgeGraph, iri: URIRef, inference: bool = True) -> di
 
 
 def _chart_href(kg: KnowledgeGraph, iri: URIRef) -> str | None:
-    """The membership chart of an organisation that has memberships (served by ui.py)."""
+    """The membership chart of an organisation that has memberships (served by charts.py)."""
     prefix = f"{kg.base}id/org/"
     if not str(iri).startswith(prefix):
         return None
