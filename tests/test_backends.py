@@ -174,6 +174,8 @@ def test_remote_store_answers_every_saved_query_like_memory(
     published = open_graph(config.with_(store=remote.query_url(oxigraph_server)))
     assert published.engine.kind == "remote" and set(published.graphs) == set(kg.graphs)
     assert answers(published, config, binder=kg) == memory_answers
+    predeclared = "SELECT ?s WHERE { ?s ck:observerOf orgn:cica }"  # no PREFIX: the data's are predeclared
+    assert rows(ask(published, predeclared)) == rows(ask(kg, predeclared)) and len(rows(ask(kg, predeclared))) == 15
 
 
 @pytest.mark.slow

@@ -90,12 +90,6 @@ def answer_formats(query_type: str) -> tuple[Format, ...]:
     return RESULT_FORMATS if query_type in ("SELECT", "ASK") else GRAPH_FORMATS
 
 
-def by_name(name: str, offered: Sequence[Format]) -> Format:
-    """The format `name` (a short name, alias name or media type) among `offered`; NotAcceptable
-    naming the choices otherwise."""
-    return negotiate(None, offered, name)
-
-
 def negotiate(accept: str | None, offered: Sequence[Format], override: str | Sequence[str] | None = None) -> Format:
     """Choose among `offered` (in order of preference): `override` (`format=` values: short
     names or media types, alternatives tried in order) wins; else the best match for `accept`

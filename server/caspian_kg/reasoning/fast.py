@@ -34,7 +34,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pyoxigraph
-from rdflib import RDF, Dataset, Graph, URIRef
+from rdflib import RDF, Dataset, URIRef
 from rdflib.term import Node
 
 from ..oxterms import oxigraph_store
@@ -405,9 +405,3 @@ def _closure_oxigraph(store: Any, inferred: URIRef) -> list[str]:
     graph = pyoxigraph.NamedNode(str(inferred))
     store.bulk_extend(pyoxigraph.Quad(s, p, o, graph) for s, p, o in out)
     return messages
-
-
-def closure_graph(graph: Graph) -> set[tuple[Node, Node, Node]]:
-    """Convenience for tests: the pruned closure of one plain graph, as a set."""
-    out, _ = closure_triples(iter(graph), RdflibTerms())
-    return set(out)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -38,6 +39,7 @@ class RemoteEngine:
     def __init__(self, url: str, timeout: float) -> None:
         self.url, self.timeout = url, timeout
         self.graphs: dict[str, URIRef] = {}
+        self.prefixes: dict[str, str] = {}  # predeclared, as on every store (the engine has none of ours)
         self.view: Dataset | None = None  # rdflib's SPARQLStore over the endpoint
 
     def query(self, prepared: Prepared, selection: DatasetSelection, bindings: Mapping[str, Identifier]) -> Any:
@@ -46,7 +48,7 @@ class RemoteEngine:
             return evaluate(self.view, self.graphs.values(), prepared, selection, bindings)
         default, named = graph_lists(self.graphs, selection)
         text = bind_values(prepared.text, bindings) if bindings else prepared.text
-        return self.send(text, default, named)
+        return self.send(with_prefixes(text, self.prefixes), default, named)
 
     def send(self, text: str, default: list[URIRef], named: list[URIRef]) -> SPARQLResult:
         params = [("query", text)] + [("default-graph-uri", str(g)) for g in default]
@@ -107,16 +109,28 @@ def open_remote(config: Config) -> KnowledgeGraph:
     graphs = {iri[len(prefix):]: URIRef(iri) for iri in present if iri.startswith(prefix)}
     graphs.setdefault("inferred", graph_iri(config.base, "inferred"))
     engine.graphs = graphs
+    engine.prefixes = declared_prefixes(files)
     counts = engine.send("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g", [], [])
     digest = hashlib.sha256(url.encode())
     for row in sorted(counts.bindings, key=lambda r: str(r[g])):  # type: ignore[index]
         digest.update(f"{row[g]} {row[n]}".encode())  # type: ignore[index]
     dataset = Dataset(store=_RemoteStore(url, returnFormat="json"), default_union=True)
-    for prefix_name, ns in declared_prefixes(files).items():
+    for prefix_name, ns in engine.prefixes.items():
         dataset.bind(prefix_name, ns, override=False)
     engine.view = dataset
     return KnowledgeGraph(dataset=dataset, asserted=dataset, base=config.base, graphs=graphs, files={},
                           version=digest.hexdigest()[:16], engine=engine, reasoner="remote", validated=True)
+
+
+_DECLARED = re.compile(r"\bPREFIX\s+([A-Za-z][\w.-]*)?:", re.IGNORECASE)
+
+
+def with_prefixes(text: str, prefixes: dict[str, str]) -> str:
+    """`text` with PREFIX lines for the predeclared prefixes it uses without declaring them
+    (the query's own declarations win), so a query means the same here as on our own stores."""
+    declared = {m.group(1) or "" for m in _DECLARED.finditer(text)}
+    missing = [f"PREFIX {p}: <{ns}>" for p, ns in sorted(prefixes.items()) if p not in declared and f"{p}:" in text]
+    return "\n".join([*missing, text]) if missing else text
 
 
 def endpoint_of(url: str) -> tuple[str, int]:

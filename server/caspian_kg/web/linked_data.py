@@ -22,6 +22,7 @@ from ..describe import describe, ontology_dataset, rdf_bytes
 from ..errors import CaspianError, NotFound
 from ..formats import DOCUMENT_FORMATS, EXTENSIONS, GRAPH_FORMATS, HTML, Format, negotiate
 from ..graph import KnowledgeGraph
+from ..vocab import ck
 from ..void import describe_dataset
 from . import errors, helpers
 from .resource_page import ontology_page, resource_page, void_page
@@ -106,12 +107,12 @@ def ontology_term(term: str) -> WerkzeugResponse:
     kg = _kg()
     stem, dot, extension = term.rpartition(".")
     if dot and extension in EXTENSIONS:
-        iri = URIRef(f"{kg.base}ontology#{stem}")
+        iri = ck(kg.base)[stem]
         require(kg, iri)
         if extension == "html":
             return redirect(f"{request.script_root}/ontology.html#{stem}", code=303)
         return resource_document(kg, iri, extension)
-    require(kg, URIRef(f"{kg.base}ontology#{term}"))
+    require(kg, ck(kg.base)[term])
     return see_other(f"/ontology/{term}")
 
 

@@ -19,7 +19,7 @@ from ..describe import quads
 from ..dumps import DUMP_FORMATS
 from ..formats import EXTENSIONS
 from ..graph import KnowledgeGraph
-from ..vocab import DCTERMS, ORG, OWL, PROV, RDF, RDFS, SKOS, TIME, VOID
+from ..vocab import DCTERMS, ORG, OWL, PROV, RDF, RDFS, SKOS, TIME, VOID, ck
 from ..void import dataset_iri, describe_dataset
 from .state import current
 
@@ -101,7 +101,7 @@ class View:
                 "evidence": self.evidence(s, p, o)}
 
     def _ck(self, local: str) -> URIRef:
-        return URIRef(f"{self.kg.base}ontology#{local}")
+        return ck(self.kg.base)[local]
 
 
 def _grouped(quads: Iterable[tuple[Node, Node, Node, URIRef]]) -> dict[tuple[Node, Node, Node], list[URIRef]]:
