@@ -29,7 +29,7 @@ from .state import current
 # prefixes written at the top of a new query (the endpoint predeclares all of the data's anyway)
 EDITOR_PREFIXES = ("rdf", "rdfs", "xsd", "owl", "skos", "org", "prov", "time", "dcterms", "foaf", "ck")
 
-bp = Blueprint("ui", __name__, template_folder="templates")
+bp = Blueprint("pages", __name__, template_folder="templates")
 
 
 # --- home ---------------------------------------------------------------------------------------
