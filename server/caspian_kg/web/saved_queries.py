@@ -16,7 +16,7 @@ from rdflib import URIRef
 from rdflib.term import Identifier
 
 from ..errors import CaspianError
-from ..formats import GRAPH_FORMATS, HTML, JSON, RESULT_FORMATS, SPARQL_JSON, answer_formats
+from ..formats import GRAPH_FORMATS, HTML, JSON, RESULT_FORMATS, SPARQL_JSON, Format, answer_formats
 from ..graph import KnowledgeGraph
 from ..query import Answer, QueryRequest, QueryService
 from ..saved_queries import RESERVED, Parameter, QueryLibrary, SavedQuery
@@ -24,7 +24,7 @@ from ..vocab import RDFS
 from . import helpers
 from .state import current
 
-SAVED_FORMATS: tuple = RESULT_FORMATS + (HTML,)
+SAVED_FORMATS: tuple[Format, ...] = RESULT_FORMATS + (HTML,)
 
 bp = Blueprint("saved", __name__, template_folder="templates", static_folder="static",
                static_url_path="/saved-static")
