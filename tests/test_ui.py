@@ -231,7 +231,7 @@ def test_every_saved_query_runs_as_an_editor_example(client: FlaskClient, app: F
 
 def test_timeline_draws_dated_events_and_lists_the_undated(client: FlaskClient) -> None:
     text, page = get(client, "/timeline")
-    svg = re.search(r"<svg.*?</svg>", text, re.DOTALL)
+    svg = re.search(r"<svg class=\"chart.*?</svg>", text, re.DOTALL)
     assert svg
     marks = re.findall(r'<a href="(/id/event/[^"]+)" class="mark">', svg.group(0))
     assert len(marks) == 8 and marks[0] == "/id/event/cica-initiative-1992"

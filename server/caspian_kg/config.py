@@ -69,6 +69,10 @@ class Config:
     max_results: int = setting("MAX_RESULTS", 100_000, "most result rows or triples an answer may hold", int)
     workers: int = setting("WORKERS", 2, "forked query worker processes", int)
     threads: int = setting("THREADS", 8, "HTTP threads of the WSGI server", int)
+    query_queue: int = setting("QUERY_QUEUE", 4, "queries that may wait for a busy worker (beyond it: 503)", int)
+    client_queries: int = setting("CLIENT_QUERIES", 3, "queries one client may have in flight at once (429)", int)
+    client_rate: str = setting("CLIENT_RATE", "600/minute",
+                               "query work one client may start per window, e.g. 600/minute; `none`: no limit")
     validate: bool = setting("VALIDATE", True, "run SHACL and the evidence check at load", _boolean)
     store: str = setting("STORE", "memory", "where the graph lives: `memory`, a directory (Oxigraph on disk) "
                                             "or a SPARQL 1.1 endpoint URL")

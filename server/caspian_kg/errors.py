@@ -77,6 +77,28 @@ class UnsupportedMediaType(CaspianError):
     exit_code = 2
 
 
+class ServiceBusy(CaspianError):
+    """Every query slot is taken: come back shortly (HTTP 503 with Retry-After)."""
+
+    status = 503
+    exit_code = 3
+
+    def __init__(self, message: str, retry_after: int = 2) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class TooManyRequests(CaspianError):
+    """One client asks for more query work than its share (HTTP 429 with Retry-After)."""
+
+    status = 429
+    exit_code = 3
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class QueryTimeout(CaspianError):
     """The query ran past its deadline and was stopped (HTTP 503)."""
 

@@ -16,6 +16,7 @@ from functools import partial
 from flask import Flask, Response, g, jsonify, request
 from flask_compress import Compress
 
+from ..admission import Admission, query_slots
 from ..cache import AnswerCache
 from ..config import Config
 from ..formats import GRAPH_FORMATS, RESULT_FORMATS
@@ -34,6 +35,11 @@ CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Expose-Headers": "ETag, Content-Type, Content-Length, Vary",
 }
+# every page is self-contained: no inline script or style, nothing from elsewhere, never framed
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                           "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+                           "frame-ancestors 'none'")
+DOCUMENT_TYPES = ("text/html", "image/svg+xml")
 PREFLIGHT_HEADERS = {
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
     "Access-Control-Max-Age": "86400",
@@ -58,8 +64,10 @@ def create_app(config: Config | None = None, kg: KnowledgeGraph | None = None) -
     # a form-encoded query is at most ~3x its size after percent-encoding, plus other parameters
     app.config["MAX_CONTENT_LENGTH"] = 3 * config.max_query_bytes + 16_384
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    admission = Admission(query_slots(config.workers, config.query_queue, config.threads), config.client_queries,
+                          config.client_rate)
     app.extensions[KEY] = AppState(config, kg, library, service, pool,
-                                   AnswerCache(config.cache_entries, config.cache_bytes))
+                                   AnswerCache(config.cache_entries, config.cache_bytes), admission)
     for module in (sparql, saved_queries, openapi, linked_data, pages, charts):
         app.register_blueprint(module.bp)
     app.add_url_rule("/health", "health", health)
@@ -67,6 +75,7 @@ def create_app(config: Config | None = None, kg: KnowledgeGraph | None = None) -
     errors.init_app(app)
     app.before_request(_start_timer)
     app.after_request(_cors)
+    app.after_request(_security_headers)
     app.after_request(_access_log)
     return app
 
@@ -98,6 +107,8 @@ def health() -> Response:
         store=kg.engine.kind,
         workers=state.config.workers,
         worker_restarts=state.pool.restarts,
+        query_slots={"total": state.admission.slots, "busy": state.admission.busy},
+        refused={str(status): n for status, n in sorted(state.admission.refused.items())},
     )
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -117,6 +128,16 @@ def _cors(response: Response) -> Response:
         response.headers.update(PREFLIGHT_HEADERS)
         requested = request.headers.get("Access-Control-Request-Headers")
         response.headers["Access-Control-Allow-Headers"] = requested or "Accept, Content-Type, If-None-Match"
+    return response
+
+
+def _security_headers(response: Response) -> Response:
+    """nosniff and a referrer policy on everything; on pages (HTML, SVG) a strict CSP and no framing."""
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    if response.mimetype in DOCUMENT_TYPES:
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        response.headers["X-Frame-Options"] = "DENY"
     return response
 
 

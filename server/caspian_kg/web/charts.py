@@ -40,7 +40,7 @@ def timeline_data(kg: KnowledgeGraph) -> dict[str, Any]:
         kind = types[0] if types else "Event"
         date = kg.dataset.value(node, ck_.date)
         when = parse_when(str(date), str(date.datatype or "")) if isinstance(date, Literal) else None
-        href = view.href(str(node))
+        href = view.href(str(node)) or ""
         if when is None:
             undated.append({"label": view.label(node), "href": href, "kind": kind,
                             "unstated": (node, ck_.notStatedInSource, ck_.date) in kg.dataset})
@@ -85,7 +85,7 @@ def affiliates(kg: KnowledgeGraph, org: URIRef) -> list[Affiliate]:
         kind = ("state" if (member, RDF.type, ck_.State) in kg.dataset
                 else "organisation" if (member, RDF.type, ORG.Organization) in kg.dataset else "other")
         alternatives = sorted((str(a) for a in kg.dataset.objects(member, SKOS.altLabel)), key=len)
-        found.append(Affiliate(view.label(member), view.href(str(member)), kind,
+        found.append(Affiliate(view.label(member), view.href(str(member)) or "", kind,
                                roles.get(kg.dataset.value(node, ORG.role)),  # type: ignore[call-overload]
                                alternatives[0] if alternatives else None, _since(kg, node)))
     return found

@@ -22,7 +22,11 @@ def init_app(app: Flask) -> None:
 
 
 def caspian_error(exc: CaspianError) -> Response:
-    return error_response(exc.status, exc.message)
+    response = error_response(exc.status, exc.message)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:  # 503 busy, 429 over a client's share: when to come back
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 def generic_error(exc: Exception) -> Response:

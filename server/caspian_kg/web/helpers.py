@@ -107,6 +107,14 @@ def results_table(kg: KnowledgeGraph, body: bytes) -> dict[str, Any]:
 CACHE_CONTROL = "public, max-age=300"
 
 
+def submit(job: QueryRequest) -> Answer:
+    """Query work, admitted (`admission.Admission`: a slot, this client's share and rate) and run in
+    the worker pool. Every route that does query work calls this; cached answers never get here."""
+    state = current()
+    with state.admission.admit(request.remote_addr or "-"):
+        return state.pool.submit(job)  # type: ignore[no-any-return]
+
+
 def answer(job: QueryRequest, cache_control: str = CACHE_CONTROL) -> Response:
     """Run a query request in the worker pool and answer it: the same dataset version and the
     same request give the same bytes, so a weak ETag answers revalidations (304) and the app's
@@ -116,7 +124,7 @@ def answer(job: QueryRequest, cache_control: str = CACHE_CONTROL) -> Response:
     if request.method in ("GET", "HEAD") and request.if_none_match.contains_weak(etag):
         response = Response(status=304)
     else:
-        result: Answer = state.answers.get_or_run(etag, lambda: state.pool.submit(job))
+        result: Answer = state.answers.get_or_run(etag, lambda: submit(job))
         response = Response(result.body, content_type=result.content_type)
     response.set_etag(etag, weak=True)
     response.headers["Cache-Control"] = cache_control

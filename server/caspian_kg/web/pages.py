@@ -133,7 +133,7 @@ def run_sparql(kg: KnowledgeGraph, text: str) -> tuple[dict[str, Any] | None, st
     job = QueryRequest(text=text, base=request.url_root + "sparql", inference=helpers.inference(),
                        formats=("application/sparql-results+json", "text/turtle"))
     try:
-        answer = current().pool.submit(job)
+        answer = helpers.submit(job)
     except CaspianError as exc:
         return None, exc.message, exc.status
     if answer.content_type.startswith("application/sparql-results+json"):

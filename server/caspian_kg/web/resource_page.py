@@ -6,6 +6,7 @@ the templates' context from the same graph the RDF documents come from.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,8 @@ from ..vocab import DCTERMS, ORG, OWL, PROV, RDF, RDFS, SKOS, TIME, VOID, ck
 from ..void import dataset_iri, describe_dataset
 from .state import current
 
+SAFE_LINK = re.compile(r"https?://", re.IGNORECASE)  # the only schemes a page links to
+
 # --- the HTML resource page --------------------------------------------------------------------
 
 
@@ -33,11 +36,13 @@ class View:
     kg: KnowledgeGraph
     source: Dataset
 
-    def href(self, iri: str) -> str:
-        """IRIs under the base link to this server (they dereference here); others as they are."""
+    def href(self, iri: str) -> str | None:
+        """Where a link to `iri` goes: IRIs under the base to this server (they dereference
+        here), other http(s) IRIs as they are, and nothing for any other scheme (javascript:,
+        data:, file:... are shown as text, never as a link). The one place pages make links."""
         if iri.startswith(self.kg.base):
             return f"{request.script_root}/{iri[len(self.kg.base):]}"
-        return iri
+        return iri if SAFE_LINK.match(iri) else None
 
     def label(self, node: Node) -> str:
         if isinstance(node, Literal):

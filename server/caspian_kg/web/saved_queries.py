@@ -96,7 +96,7 @@ def _page(service: QueryService, library: QueryLibrary, query: SavedQuery, value
         try:
             bindings = library.bind(service, query, values)
             fmt = SPARQL_JSON if query.query_type in ("SELECT", "ASK") else GRAPH_FORMATS[0]
-            answer: Answer = current().pool.submit(QueryRequest(
+            answer: Answer = helpers.submit(QueryRequest(
                 saved=query.name, bindings=tuple(sorted(bindings.items())), inference=inference, formats=(fmt.name,)))
             table = helpers.results_table(kg, answer.body) if fmt is SPARQL_JSON else {"text": answer.body.decode()}
         except CaspianError as exc:

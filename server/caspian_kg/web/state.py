@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, current_app
 
+from ..admission import Admission
 from ..cache import AnswerCache
 from ..config import Config
 from ..graph import KnowledgeGraph
@@ -33,6 +34,7 @@ class AppState:
     service: QueryService
     pool: WorkerPool  # the forked query workers: every query of every route runs here
     answers: AnswerCache  # serialised answers by (dataset version, request)
+    admission: Admission  # bounds query work in flight, overall and per client
     _derived: dict[tuple[str, str], Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
