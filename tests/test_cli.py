@@ -98,6 +98,24 @@ def test_broken_file_names_file_and_line(capsys: pytest.CaptureFixture[str], tmp
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("case", ["not utf-8", "a directory", "unreadable source text"])
+def test_unreadable_input_is_one_line_with_file_and_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                          case: str) -> None:
+    root = make_root(tmp_path)
+    if case == "not utf-8":
+        (root / "data" / "latin1.ttl").write_bytes(b'# a comment\n<urn:a> <urn:b> "caf\xe9" .\n')
+        expected, code_wanted = f"{root / 'data' / 'latin1.ttl'}:2: not UTF-8", 2
+    elif case == "a directory":
+        (root / "data" / "folder.ttl").mkdir()
+        expected, code_wanted = f"{root / 'data' / 'folder.ttl'}: cannot read it", 2
+    else:
+        (root / "data" / "sources" / "fixture.txt").write_bytes(b"\xff\xfe not text")
+        expected, code_wanted = "cannot be read as UTF-8", 1
+    code, _, err = run(capsys, "--root", str(root), "validate")
+    assert code == code_wanted, err
+    assert expected in err and "Traceback" not in err and "internal error" not in err
+
+
 def test_invalid_data_lists_every_problem(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     root = make_root(tmp_path)
     fixture = root / "data" / "fixture.ttl"

@@ -39,8 +39,13 @@ HOSTILE = [
     ("load", "LOAD <{url}>", 400, "SPARQL Update is not accepted: this endpoint is read-only"),
     ("drop", "DROP ALL", 400, "SPARQL Update is not accepted: this endpoint is read-only"),
     ("syntax error", "SELECT ?s WHERE {{ ?s ?p }}", 400, None),
-    ("nested too deeply", "SELECT * WHERE " + "{{" * 60 + " ?s ?p ?o " + "}}" * 60, 400,
-     "the query is nested too deeply"),
+    ("nested too deeply", "SELECT * WHERE " + "{{" * 300 + " ?s ?p ?o " + "}}" * 300, 400,
+     "the query is nested too deeply (at most 256 levels of brackets)"),
+    ("nested like generated queries", "SELECT * WHERE " + "{{" * 100 + " ?s ?p ?o " + "}}" * 100 + " LIMIT 1",
+     200, None),
+    ("a predeclared prefix and its namespace under another name",
+     "PREFIX : <https://w3id.org/caspian-kg/ontology#> SELECT ?s {{ ?s ck:observerOf ?o ; a :State }}", 200, None),
+    ("short-form CONSTRUCT", "CONSTRUCT WHERE {{ ?s ?p ?o }} LIMIT 1", 200, None),
     ("too large", "ASK {{ }} #" + "x" * 100_001, 413, "query larger than 100000 bytes"),
     ("remote FROM is an empty graph, never fetched", "SELECT * FROM <{url}> WHERE {{ ?s ?p ?o }}", 200, None),
 ]
@@ -196,3 +201,14 @@ def test_each_app_has_its_own_answer_cache(config: Config, kg: KnowledgeGraph) -
     finally:
         of(first).pool.close()
         of(second).pool.close()
+
+
+@pytest.mark.parametrize("route", ["/sparql?query=ASK%7B%7D%FF%FE", "/query?query=ASK%7B%7D%FF", "/search?q=caf%E9",
+                                   "/queries/summits?format=json&x=%C3", "/id/state/azerbaijan.ttl?inference=%FF"])
+def test_invalid_percent_encoded_utf8_is_a_400_everywhere(apps: dict[str, Flask], route: str) -> None:
+    client = apps["memory"].test_client()
+    response = client.get(route)
+    assert response.status_code == 400 and "not valid UTF-8" in response.get_data(as_text=True)
+    form = client.post("/sparql", data=b"query=ASK%7B%7D%FF%FE", content_type="application/x-www-form-urlencoded")
+    assert form.status_code == 400 and "not valid UTF-8" in form.get_data(as_text=True)
+    assert client.get("/search?q=T%C3%BCrkiye").status_code == 200  # valid UTF-8 passes

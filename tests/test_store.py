@@ -90,8 +90,8 @@ def test_broken_turtle_names_file_and_line(tmp_path: Path, text: str, line: int,
 
 def test_non_utf8_file_is_refused(tmp_path: Path) -> None:
     root = make_root(tmp_path)
-    (root / "data" / "latin1.ttl").write_bytes(b'<urn:a> <urn:b> "caf\xe9" .\n')
-    with pytest.raises(LoadError, match="latin1.ttl: not UTF-8"):
+    (root / "data" / "latin1.ttl").write_bytes(b'# a comment\n<urn:a> <urn:b> "caf\xe9" .\n')
+    with pytest.raises(LoadError, match=r"latin1.ttl:2: not UTF-8 \(byte 0xE9"):
         open_graph(Config(root=root))
 
 

@@ -82,14 +82,18 @@ def parse_turtle(path: Path, base: str = DEFAULT_BASE) -> Graph:
     except FileNotFoundError:
         raise LoadError(str(path), None, "file not found") from None
     except UnicodeDecodeError as exc:
-        raise LoadError(str(path), None, f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise LoadError(str(path), line, f"not UTF-8 (byte 0x{exc.object[exc.start]:02X}: {exc.reason})") from None
+    except OSError as exc:  # a directory in a file's place, no permission...
+        raise LoadError(str(path), None, f"cannot read it: {exc.strerror or exc}") from None
     try:
         graph.parse(data=text, format="turtle", publicID=path.resolve().as_uri())
     except BadSyntax as exc:
         raise LoadError(str(path), exc.lines + 1, f"Turtle syntax error: {exc._why}") from None
     except Exception as exc:  # noqa: BLE001 - rdflib raises many types (ValueError, ParserError, ...)
-        line = getattr(exc, "lineno", None)
-        raise LoadError(str(path), line if isinstance(line, int) else None, f"{type(exc).__name__}: {exc}") from None
+        lineno = getattr(exc, "lineno", None)
+        raise LoadError(str(path), lineno if isinstance(lineno, int) else None,
+                        f"{type(exc).__name__}: {exc}") from None
     if base != DEFAULT_BASE:
         graph = rebase(graph, DEFAULT_BASE, base)
     return graph

@@ -16,6 +16,7 @@ writes the answer, bounded (`serialize_answer`). The rules:
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -25,10 +26,13 @@ from typing import Any, Protocol
 
 import rdflib.plugins.sparql
 from pyparsing import ParseBaseException
-from rdflib.plugins.sparql.algebra import translateQuery, traverse
+from rdflib import URIRef
+from rdflib.plugins.sparql import algebra
+from rdflib.plugins.sparql.algebra import traverse
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.plugins.sparql.processor import SPARQLResult
-from rdflib.plugins.sparql.sparql import Query
+from rdflib.plugins.sparql.sparql import Prologue, Query
 from rdflib.term import Identifier
 
 from .errors import BadRequest, EngineSyntaxError, PayloadTooLarge, ResultTooLarge, one_line
@@ -109,8 +113,8 @@ class QueryService:
     def prepare(self, text: str, base: str = "") -> Prepared:
         """Check a query text once (size, syntax, update, nesting, SERVICE) and remember its
         FROM graphs. rdflib's parse costs 10-30 ms: a native engine gets the text unparsed
-        unless it mentions a keyword the rules are about (its own parser then reports syntax
-        errors, as 400s too); checked texts are memoised."""
+        unless it mentions a keyword the rules are about (its parser's syntax errors are then
+        re-read by rdflib's, in `run`); checked texts are memoised."""
         if len(text.encode("utf-8")) > self.max_query_bytes:
             raise PayloadTooLarge(f"query larger than {self.max_query_bytes} bytes")
         if not text.strip():
@@ -118,7 +122,10 @@ class QueryService:
         key = (text, base)
         prepared = self._memo.get(key)
         if prepared is None:
-            if not self.engine.needs_algebra and not needs_checks(text):
+            keywords, depth = scan(text)
+            if depth > MAX_NESTING:
+                raise BadRequest(NESTED_TOO_DEEPLY)
+            if not self.engine.needs_algebra and not keywords:
                 prepared = Prepared(text, None)
             else:
                 query = parse_query(text, base, self.kg.prefixes())
@@ -183,18 +190,67 @@ def parse_query(text: str, base: str | None = None, prefixes: Mapping[str, str] 
     `prefixes` are predeclared (the data's: ck:, org:, state:... as on Wikidata's service), the
     same ones every store declares, so a query means the same on each."""
     try:
-        query = translateQuery(parseQuery(text), base=base, initNs=dict(prefixes or {}))
+        query = translate(parseQuery(text), base, prefixes or {})
     except ParseBaseException as exc:
         if _is_update(text):
             raise BadRequest("SPARQL Update is not accepted: this endpoint is read-only") from None
         raise BadRequest(f"SPARQL syntax error: {one_line(str(exc))}") from None
     except RecursionError:
-        raise BadRequest("the query is nested too deeply") from None
+        raise BadRequest(NESTED_TOO_DEEPLY) from None
     except Exception as exc:  # noqa: BLE001 - rdflib reports unknown prefixes etc. as bare Exceptions
         raise BadRequest(f"invalid query: {one_line(str(exc))}") from None
     if uses_service(query.algebra):
         raise BadRequest("SERVICE (federated query) is not allowed on this endpoint")
     return query
+
+
+class _Prologue(Prologue):
+    """rdflib's Prologue keeps one prefix per namespace, so `PREFIX : <…ontology#>` in a query
+    made the predeclared `ck:` (the same namespace) unknown. Prefixes here are a plain map, as
+    SPARQL defines them: any number of prefixes may name one namespace."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.base = ""
+        self.names: dict[str, URIRef] = {}
+
+    def bind(self, prefix: str | None, uri: Any) -> None:
+        super().bind(prefix, uri)
+        self.names[prefix or ""] = URIRef(uri)
+
+    def resolvePName(self, prefix: str | None, localname: str | None) -> URIRef:
+        namespace = self.names.get(prefix or "")
+        if namespace is None:
+            raise ValueError(f"Unknown namespace prefix : {prefix}")  # worded as rdflib words it
+        return URIRef(namespace + (localname or ""))
+
+
+def translate(parsed: Any, base: str | None, prefixes: Mapping[str, str]) -> Query:
+    """rdflib's translateQuery (rdflib 7, pinned below 8) with two corrections: our prologue
+    (any number of prefixes per namespace), and the short form `CONSTRUCT WHERE { … }`, whose
+    template is its pattern (rdflib left it empty, and evaluating it failed with a TypeError)."""
+    prologue = algebra.translatePrologue(parsed[0], base, dict(prefixes), prologue=_Prologue())
+    parsed[1] = traverse(parsed[1], visitPost=functools.partial(algebra.translatePName, prologue=prologue))
+    pattern, variables = algebra.translate(parsed[1])
+    clause = parsed[1].datasetClause
+    if parsed[1].name == "ConstructQuery":
+        template = algebra.triples(parsed[1].template) if parsed[1].template else None
+        result = CompValue(parsed[1].name, p=pattern, template=template, datasetClause=clause)
+    else:
+        result = CompValue(parsed[1].name, p=pattern, datasetClause=clause, PV=variables)
+    result = traverse(result, visitPost=algebra.simplify)
+    if result.name == "ConstructQuery" and result.template is None:
+        result["template"] = _short_form(result.p)
+    algebra._traverseAgg(result, visitor=algebra.analyse)
+    algebra._traverseAgg(result, algebra._addVars)
+    return Query(prologue, result)
+
+
+def _short_form(pattern: Any) -> list[Any]:
+    """The triples of `CONSTRUCT WHERE { triples }`: its pattern's basic graph pattern."""
+    while isinstance(pattern, CompValue) and pattern.name != "BGP" and "p" in pattern:
+        pattern = pattern.p
+    return list(pattern.triples) if isinstance(pattern, CompValue) and pattern.name == "BGP" else []
 
 
 def _is_update(text: str) -> bool:
@@ -233,18 +289,19 @@ _CHECKED_KEYWORDS = re.compile(
     r"\b(SERVICE|FROM|LOAD|INSERT|DELETE|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH|USING)\b", re.IGNORECASE)
 
 
-# rdflib's parser recurses once per level of nesting and gives up somewhere past 24 levels; a
-# text nested deeper than this is parsed, so every store refuses what the memory store cannot parse
-PARSE_WHEN_DEEPER_THAN = 16
+# Nesting: generated queries (YASGUI's and Wikidata's builders) nest deeper than rdflib's parser
+# reaches under Python's default recursion limit (24 to 37 levels), so query workers raise the
+# limit (`init_worker`); with it rdflib reads some 800 levels, and a text nested deeper than
+# MAX_NESTING is refused before any parser sees it, on every store alike.
+MAX_NESTING = 256
+WORKER_RECURSION_LIMIT = 30_000
+NESTED_TOO_DEEPLY = f"the query is nested too deeply (at most {MAX_NESTING} levels of brackets)"
 
 
-def needs_checks(text: str) -> bool:
-    """Whether a text needs the full parse before a native engine runs it: it mentions a keyword
-    a safety rule is about (SERVICE, FROM, any update), or it is nested deeply enough that the
-    nesting rule ("nested too deeply", rdflib's limit) may apply."""
+def scan(text: str) -> tuple[bool, int]:
+    """(whether a text mentions a keyword a safety rule is about — SERVICE, FROM, any update —,
+    how deeply its brackets nest), outside strings, IRIs and comments."""
     code = _STRINGS_AND_COMMENTS.sub(" ", text)
-    if _CHECKED_KEYWORDS.search(code) is not None:
-        return True
     depth = deepest = 0
     for char in code:
         if char in "{([":
@@ -252,7 +309,7 @@ def needs_checks(text: str) -> bool:
             deepest = max(deepest, depth)
         elif char in "})]":
             depth -= 1
-    return deepest > PARSE_WHEN_DEEPER_THAN
+    return _CHECKED_KEYWORDS.search(code) is not None, deepest
 
 
 # --- writing the answer ----------------------------------------------------------------------
@@ -295,7 +352,10 @@ def _bounded(result: SPARQLResult, max_results: int) -> SPARQLResult:
 
 
 def init_worker(kg: KnowledgeGraph) -> None:
-    """Initializer of every query worker: no network but the store's own, its own store handle."""
+    """Initializer of every query worker: no network but the store's own, its own store handle,
+    and room for rdflib's parser to read deeply nested queries (a forked worker's main thread has
+    the process's full stack: 800 levels of nesting parse within it)."""
+    sys.setrecursionlimit(WORKER_RECURSION_LIMIT)
     forbid_network(kg.engine.peers())
     kg.engine.after_fork()
 

@@ -60,7 +60,10 @@ def evidence_problems(kg: KnowledgeGraph, config: Config) -> list[str]:
             if not file.is_file():
                 problems.append(f"evidence: {_short(kg, doc)}: text file {path} not found")
                 continue
-            texts[doc] = file.read_text(encoding="utf-8")
+            try:
+                texts[doc] = file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                problems.append(f"evidence: {_short(kg, doc)}: text file {path} cannot be read as UTF-8 ({exc})")
         if not texts:
             problems.append(f"evidence: graph source/{slug} describes no ck:SourceDocument with ck:textFile")
             continue

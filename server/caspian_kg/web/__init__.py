@@ -25,7 +25,7 @@ from ..open import open_graph
 from ..query import QueryService, init_worker
 from ..saved_queries import QueryLibrary
 from ..workers import WorkerPool
-from . import charts, errors, linked_data, openapi, pages, saved_queries, sparql
+from . import charts, errors, helpers, linked_data, openapi, pages, saved_queries, sparql
 from .state import KEY, AppState, current
 
 access_log = logging.getLogger("caspian_kg.access")
@@ -74,6 +74,7 @@ def create_app(config: Config | None = None, kg: KnowledgeGraph | None = None) -
     _compress(app)
     errors.init_app(app)
     app.before_request(_start_timer)
+    app.before_request(helpers.strict_utf8)
     app.after_request(_cors)
     app.after_request(_security_headers)
     app.after_request(_access_log)

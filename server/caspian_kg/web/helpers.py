@@ -7,6 +7,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from flask import Response, current_app, render_template, request
 from rdflib import URIRef
@@ -19,6 +20,21 @@ from ..query import Answer, QueryRequest, read_inference
 from ..vocab import RDF
 from .resource_page import View
 from .state import current
+
+
+def strict_utf8() -> None:
+    """Before every request: the URL's parameters and a form body must be UTF-8 once
+    percent-decoded. Werkzeug keeps an invalid sequence (`%FF%FE`) as its literal text, which
+    would then be taken as the query; a direct POST of the same bytes is already a 400."""
+    raws = [request.query_string]
+    if request.mimetype == "application/x-www-form-urlencoded":
+        raws.append(request.get_data(cache=True))
+    for raw in raws:
+        try:
+            unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadRequest(f"the request's parameters are not valid UTF-8 once percent-decoded "
+                             f"(byte 0x{exc.object[exc.start]:02X})") from None
 
 
 def single(params: MultiDict[str, str], name: str) -> str | None:
