@@ -193,8 +193,11 @@ def _wait(url: str, seconds: float = 600) -> None:
 def _http_compare(root: Path, store_dir: Path, baseline_dir: Path, queries: list[tuple[str, str, str]],
                   requests: int) -> dict[str, Any]:
     ours_port, ox_port = _free_port(), _free_port()
+    # every bench client comes from 127.0.0.1: the per-client limits (admission.py) would measure
+    # themselves, not the store, so they are off here as Oxigraph server has none
     env = dict(os.environ, CASPIAN_KG_ROOT=str(root), CASPIAN_KG_STORE=str(store_dir), CASPIAN_KG_WORKERS="2",
-               CASPIAN_KG_PORT=str(ours_port), CASPIAN_KG_HOST="127.0.0.1")
+               CASPIAN_KG_PORT=str(ours_port), CASPIAN_KG_HOST="127.0.0.1", CASPIAN_KG_CLIENT_QUERIES="1000",
+               CASPIAN_KG_CLIENT_RATE="none")
     ours = subprocess.Popen([sys.executable, "-m", "caspian_kg.cli", "--no-validate", "serve"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     theirs = subprocess.Popen([oxigraph_binary(), "serve-read-only", "--location", str(baseline_dir), "--bind",
