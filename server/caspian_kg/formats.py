@@ -58,7 +58,9 @@ SPARQL_TSV = Format("tsv", "text/tab-separated-values", "tsv", "tsv")
 RESULT_FORMATS: tuple[Format, ...] = (SPARQL_JSON, SPARQL_XML, SPARQL_CSV, SPARQL_TSV)
 
 # CONSTRUCT / DESCRIBE results, resource descriptions and dumps
-TURTLE = Format("turtle", "text/turtle", "turtle", "ttl", ("application/x-turtle",), ("ttl",))
+# N3 clients get Turtle, which every N3 parser reads (rdflib asks for text/n3, SPARQLWrapper sends format=n3)
+TURTLE = Format("turtle", "text/turtle", "turtle", "ttl", ("application/x-turtle", "text/n3", "text/rdf+n3"),
+                ("ttl", "n3"))
 NTRIPLES = Format("nt", "application/n-triples", "nt11", "nt", ("text/plain",), ("ntriples", "n-triples"))
 JSONLD = Format("jsonld", "application/ld+json", "json-ld", "jsonld", ("application/json",), ("json-ld", "json"),
                 quads=True)
@@ -73,6 +75,7 @@ DATASET_FORMATS: tuple[Format, ...] = tuple(f for f in GRAPH_FORMATS if f.quads)
 # pages and plain JSON documents (listings, search)
 HTML = Format("html", "text/html", "html", "html", ("application/xhtml+xml",), ("htm",))
 JSON = Format("json", "application/json", "json", "json")
+ALL_FORMATS: tuple[Format, ...] = RESULT_FORMATS + GRAPH_FORMATS + (HTML, JSON)
 # a resource's documents (/id/x.{ext}), in order of preference when Accept ties (*/*)
 DOCUMENT_FORMATS: tuple[Format, ...] = (HTML, TURTLE, JSONLD, NTRIPLES, RDFXML, TRIG, NQUADS)
 EXTENSIONS: dict[str, Format] = {f.extension: f for f in DOCUMENT_FORMATS}
@@ -101,7 +104,12 @@ def negotiate(accept: str | None, offered: Sequence[Format], override: str | Seq
             for fmt in offered:
                 if fmt.matches(wanted):
                     return fmt
-        raise NotAcceptable(f"format {overrides[0]!r} is not available here; use one of {_names(offered)}")
+        unknown = [w for w in overrides if not any(f.matches(w) for f in ALL_FORMATS)]
+        if unknown or not _valid_ranges(accept or ""):
+            raise NotAcceptable(f"format {(unknown or overrides)[0]!r} is not available here; "
+                                f"use one of {_names(offered)}")
+        # a format we write, but not for this answer (SPARQLWrapper sends its choice for every
+        # query form): the Accept header it also sends decides
     ranges = _valid_ranges(accept or "")
     if not ranges:
         return offered[0]

@@ -133,7 +133,11 @@ def _cors(response: Response) -> Response:
 
 
 def _security_headers(response: Response) -> Response:
-    """nosniff and a referrer policy on everything; on pages (HTML, SVG) a strict CSP and no framing."""
+    """nosniff and a referrer policy on everything; on pages (HTML, SVG) a strict CSP and no
+    framing. And `Vary: Accept`: nearly every route negotiates (errors too: JSON or text), so a
+    shared cache must never hand one client's representation to another."""
+    if request.endpoint is None or not request.endpoint.endswith("static"):
+        response.vary.add("Accept")
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
     if response.mimetype in DOCUMENT_TYPES:

@@ -61,11 +61,6 @@ def choose(offered: tuple[Format, ...], params: MultiDict[str, str] | None = Non
     return negotiate(request.headers.get("Accept"), offered, formats(params))
 
 
-def vary(response: Response) -> Response:
-    response.vary.add("Accept")
-    return response
-
-
 def conditional(body: Callable[[], bytes | Iterable[bytes]], fmt: Format, variant: str, **headers: str) -> Response:
     """A 200 with an ETag of dataset version + variant, or a 304 when If-None-Match matches
     (checked before the body is built: nothing is serialised for a revalidation)."""
@@ -144,7 +139,7 @@ def answer(job: QueryRequest, cache_control: str = CACHE_CONTROL) -> Response:
         response = Response(result.body, content_type=result.content_type)
     response.set_etag(etag, weak=True)
     response.headers["Cache-Control"] = cache_control
-    return vary(response)
+    return response
 
 
 def html(template: str, status: int = 200, **context: Any) -> Response:

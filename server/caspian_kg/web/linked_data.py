@@ -36,15 +36,22 @@ def _kg() -> KnowledgeGraph:
     return current().kg
 
 
-def see_other(path: str, offered: tuple[Format, ...] = DOCUMENT_FORMATS) -> WerkzeugResponse:
-    """303 to `path.{ext}` for the negotiated format; the query string is carried over."""
-    fmt = negotiate(request.headers.get("Accept"), offered)
-    extension = fmt.extension
+def see_other(path: str, canonical: str | None = None) -> WerkzeugResponse:
+    """303 to `path.{ext}` for the negotiated format; the query string is carried over. `Link`
+    names every document about the thing and its canonical IRI."""
+    fmt = negotiate(request.headers.get("Accept"), DOCUMENT_FORMATS)
     query = request.query_string.decode("ascii")
-    response = redirect(f"{request.script_root}{path}.{extension}" + (f"?{query}" if query else ""), code=303)
-    response.headers["Vary"] = "Accept"
+    response = redirect(f"{request.script_root}{path}.{fmt.extension}" + (f"?{query}" if query else ""), code=303)
+    response.headers["Link"] = document_links(path, canonical)
     return response
 
+
+def document_links(path: str, canonical: str | None, current: Format | None = None) -> str:
+    """A `Link` header value: the thing's other documents (rel="alternate", with their media
+    types) and, when it has one, its canonical IRI (rel="canonical")."""
+    links = [f'<{request.script_root}{path}.{f.extension}>; rel="alternate"; type="{f.media_type}"'
+             for f in DOCUMENT_FORMATS if f is not current]
+    return ", ".join(links + ([f'<{canonical}>; rel="canonical"'] if canonical else []))
 
 
 @bp.errorhandler(CaspianError)
@@ -63,7 +70,7 @@ def resource(rest: str) -> WerkzeugResponse:
         return resource_document(kg, URIRef(f"{kg.base}id/{stem}"), extension)
     iri = URIRef(f"{kg.base}id/{rest}")
     require(kg, iri)
-    return see_other(f"/id/{rest}")
+    return see_other(f"/id/{rest}", str(iri))
 
 
 def require(kg: KnowledgeGraph, iri: URIRef) -> None:
@@ -77,10 +84,11 @@ def resource_document(kg: KnowledgeGraph, iri: URIRef, extension: str) -> Respon
     inference = helpers.inference()
     fmt = EXTENSIONS[extension]
     variant = f"{iri[len(kg.base):]}.{extension}-{'rl' if inference else 'none'}"
+    links = document_links("/" + iri[len(kg.base):].replace("ontology#", "ontology/"), str(iri), fmt)
     if fmt is HTML:
         return helpers.conditional(lambda: render_template("resource.html", **resource_page(kg, iri, inference)).encode(),
-                           fmt, variant)
-    return helpers.conditional(lambda: rdf_bytes(describe(kg, iri, inference), fmt), fmt, variant)
+                                   fmt, variant, Link=links)
+    return helpers.conditional(lambda: rdf_bytes(describe(kg, iri, inference), fmt), fmt, variant, Link=links)
 
 
 # --- /ontology: the whole ontology document, per-term descriptions, an HTML documentation ----
@@ -88,7 +96,7 @@ def resource_document(kg: KnowledgeGraph, iri: URIRef, extension: str) -> Respon
 
 @bp.get("/ontology")
 def ontology() -> WerkzeugResponse:
-    return see_other("/ontology")
+    return see_other("/ontology", f"{_kg().base}ontology")
 
 
 @bp.get("/ontology.<extension>")
@@ -113,7 +121,7 @@ def ontology_term(term: str) -> WerkzeugResponse:
             return redirect(f"{request.script_root}/ontology.html#{stem}", code=303)
         return resource_document(kg, iri, extension)
     require(kg, ck(kg.base)[term])
-    return see_other(f"/ontology/{term}")
+    return see_other(f"/ontology/{term}", str(ck(kg.base)[term]))
 
 
 # --- /void and /.well-known/void: the dataset description --------------------------------------
@@ -122,7 +130,7 @@ def ontology_term(term: str) -> WerkzeugResponse:
 @bp.get("/.well-known/void")
 @bp.get("/void")
 def void() -> WerkzeugResponse:
-    return see_other("/void")
+    return see_other("/void", f"{_kg().base}void")
 
 
 @bp.get("/void.<extension>")

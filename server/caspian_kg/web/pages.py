@@ -96,7 +96,6 @@ def search_page() -> Response:
         response = jsonify(query=query, count=len(results), results=results)
     else:
         response = helpers.html("search.html", query=query, results=results)
-    response.vary.add("Accept")
     return response
 
 

@@ -36,8 +36,8 @@ def list_queries() -> Response:
     fmt = helpers.choose((JSON, HTML))
     if fmt is HTML:
         html = render_template("queries_list.html", queries=list(library))
-        return helpers.vary(Response(html, content_type=HTML.content_type))
-    return helpers.vary(jsonify(queries=[describe(q, request.script_root) for q in library]))
+        return Response(html, content_type=HTML.content_type)
+    return jsonify(queries=[describe(q, request.script_root) for q in library])
 
 
 def describe(query: SavedQuery, root: str = "") -> dict[str, Any]:
@@ -65,7 +65,7 @@ def run_saved(name: str) -> Response:
     values = _parameter_values(query)
     inference = helpers.inference()
     if fmt is HTML:
-        return helpers.vary(_page(state.service, state.library, query, values, inference))
+        return _page(state.service, state.library, query, values, inference)
     bindings = state.library.bind(state.service, query, values)
     return helpers.answer(QueryRequest(saved=query.name, bindings=tuple(sorted(bindings.items())),
                                        inference=inference, formats=(fmt.name,)))

@@ -26,6 +26,8 @@ from .state import current
 OWL_RDF_BASED = URIRef("http://www.w3.org/ns/entailment/OWL-RDF-Based")
 OWL2_RL = URIRef("http://www.w3.org/ns/owl-profile/RL")
 
+# a GET carrying one of these is a query request: without a query it is a 400, not the description
+PROTOCOL_PARAMETERS = frozenset({"default-graph-uri", "named-graph-uri", "inference"})
 QUERY_TYPE = "application/sparql-query"
 UPDATE_TYPE = "application/sparql-update"
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -38,8 +40,10 @@ def endpoint() -> Response:
     state = current()
     params, query = read_protocol(state.config.max_query_bytes)
     if query is None:
-        if request.method == "POST":
-            raise BadRequest("no query: send it as the 'query' parameter or as an application/sparql-query body")
+        given = sorted(set(params) & PROTOCOL_PARAMETERS)
+        if request.method == "POST" or given:
+            raise BadRequest(f"no query{' (but ' + ', '.join(given) + ')' if given else ''}: send it as the "
+                             "'query' parameter or as an application/sparql-query body")
         return service_description(state.kg, state.config, params)
     job = QueryRequest(
         text=query,
@@ -51,11 +55,6 @@ def endpoint() -> Response:
         formats=helpers.formats(params),
     )
     return helpers.answer(job, helpers.CACHE_CONTROL if request.method != "POST" else "no-cache")
-
-
-@bp.after_request
-def _vary(response: Response) -> Response:
-    return helpers.vary(response)
 
 
 def read_protocol(max_query_bytes: int) -> tuple[MultiDict[str, str], str | None]:
