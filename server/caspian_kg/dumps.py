@@ -92,7 +92,25 @@ def serialize(kg: KnowledgeGraph, fmt: str, inference: bool = True, graph: str |
     dataset = select(kg, inference, graph)
     for prefix, ns in kg.dataset.namespaces():
         dataset.bind(prefix, ns, override=False)
-    return write(canonical(dataset), spec)
+    return with_header(write(canonical(dataset), spec), spec, kg.version)
+
+
+LICENSE_URL = "https://creativecommons.org/licenses/by/4.0/"
+HEADER = ("caspian-kg {version}: Azerbaijan's relations with Central Asia and the Turkic world. "
+          "Licence: CC BY 4.0 (" + LICENSE_URL + "); the verbatim evidence passages are quotations "
+          "from the cited articles. https://w3id.org/caspian-kg/")
+
+
+def with_header(data: bytes, spec: Format, version: str) -> bytes:
+    """The dump with a comment naming the dataset and its licence, in every syntax that has
+    comments (JSON-LD has none: its licence is in the VoID description and the Link header)."""
+    text = HEADER.format(version=version)
+    if spec is RDFXML:
+        declaration, newline, rest = data.partition(b"\n")
+        return declaration + newline + f"<!-- {text} -->\n".encode() + rest
+    if spec.rdflib_name == "json-ld":
+        return data
+    return f"# {text}\n".encode() + data
 
 
 def write(dataset: Dataset, spec: Format) -> bytes:

@@ -7,10 +7,13 @@ here from its sd:Dataset.
 
 from __future__ import annotations
 
+import datetime
+import time
+
 from rdflib import BNode, Graph, Literal, URIRef
 
 from . import stats
-from .dumps import DUMP_FORMATS
+from .dumps import DUMP_FORMATS, LICENSE_URL
 from .graph import KnowledgeGraph
 from .vocab import DCAT, DCTERMS, FOAF, RDF, RDFS, SD, VOID, XSD
 
@@ -21,6 +24,19 @@ PARTITION_QUERY = """
 SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?class } FILTER(isIRI(?class)) }
 GROUP BY ?class ORDER BY ?class
 """
+
+
+# the data (its structure, identifiers and the closure) is CC BY 4.0; the verbatim passages it
+# quotes remain the cited articles' (quotations, with their source on every node)
+LICENSE = URIRef(LICENSE_URL)
+RIGHTS = ("Data: CC BY 4.0, caspian-kg. Verbatim evidence passages are quotations from the cited source "
+          "articles, which keep their own rights; each carries its source document.")
+
+
+def modified(kg: KnowledgeGraph) -> str:
+    """When the newest input file changed (on this server's disk), as an xsd:date."""
+    stamps = [p.stat().st_mtime for p in kg.files.values() if p.is_file()]
+    return datetime.datetime.fromtimestamp(max(stamps) if stamps else time.time(), datetime.UTC).date().isoformat()
 
 
 def dataset_iri(base: str) -> URIRef:
@@ -58,8 +74,24 @@ def describe_dataset(kg: KnowledgeGraph) -> Graph:
     g.add((ds, VOID.vocabulary, URIRef(f"{base}ontology")))
     for vocabulary in VOCABULARIES:
         g.add((ds, VOID.vocabulary, URIRef(vocabulary)))
+    g.add((ds, DCTERMS.license, LICENSE))
+    g.add((ds, DCTERMS.rights, Literal(RIGHTS, lang="en")))
+    g.add((ds, DCTERMS.modified, Literal(modified(kg), datatype=XSD.date)))
+    g.add((ds, DCAT.landingPage, URIRef(base)))
     per_graph = stats.compute(kg)["triples"]["per_graph"]  # the same figures as `caspian-kg stats`
-    _statistics(g, ds, kg, None, sum(per_graph.values()))
+    # the dataset counts distinct triples (as /health and COUNT(*) over the union do); each named
+    # graph counts its own, so a triple stated in two files counts once here and once in each graph
+    _statistics(g, ds, kg, None, len(kg.dataset))
+    service = URIRef(f"{base}void#sparql-service")
+    g.add((ds, DCAT.distribution, URIRef(f"{base}void#sparql")))
+    g.add((URIRef(f"{base}void#sparql"), RDF.type, DCAT.Distribution))
+    g.add((URIRef(f"{base}void#sparql"), DCAT.accessURL, URIRef(f"{base}sparql")))
+    g.add((URIRef(f"{base}void#sparql"), DCAT.accessService, service))
+    g.add((URIRef(f"{base}void#sparql"), DCTERMS.license, LICENSE))
+    g.add((service, RDF.type, DCAT.DataService))
+    g.add((service, DCAT.endpointURL, URIRef(f"{base}sparql")))
+    g.add((service, DCAT.servesDataset, ds))
+    g.add((service, DCTERMS.conformsTo, URIRef("https://www.w3.org/TR/sparql11-protocol/")))
     for spec in DUMP_FORMATS.values():
         url = dump_url(base, spec.extension)
         g.add((ds, VOID.dataDump, url))
@@ -67,6 +99,8 @@ def describe_dataset(kg: KnowledgeGraph) -> Graph:
         g.add((ds, DCAT.distribution, dist))
         g.add((dist, RDF.type, DCAT.Distribution))
         g.add((dist, DCAT.downloadURL, url))
+        g.add((dist, DCAT.accessURL, url))
+        g.add((dist, DCTERMS.license, LICENSE))
         g.add((dist, DCAT.mediaType, URIRef(f"https://www.iana.org/assignments/media-types/{spec.media_type}")))
         g.add((dist, DCTERMS.format, Literal(spec.media_type)))
         g.add((dist, RDFS.comment, Literal(

@@ -191,7 +191,8 @@ def export(extension: str) -> Response:
         raise NotFound(f"no named graph {graph!r}; use one of {', '.join(kg.graphs)}")
     name = "caspian-kg" + ("" if inference else "-asserted") + (f"-{graph.replace('/', '-')}" if graph else "")
     return helpers.conditional(lambda: dumps.chunks(cached_dump(kg, spec.name, inference, graph)), spec,
-                       f"{name}.{extension}", **{"Content-Disposition": f'attachment; filename="{name}.{extension}"'})
+                               f"{name}.{extension}", Link=f'<{dumps.LICENSE_URL}>; rel="license"',
+                               **{"Content-Disposition": f'attachment; filename="{name}.{extension}"'})
 
 
 def cached_dump(kg: KnowledgeGraph, fmt: str, inference: bool, graph: str | None) -> bytes:
