@@ -1,8 +1,11 @@
 """Schemathesis exercises the generated OpenAPI document against the app, in process.
 
-Every operation gets a bounded number of generated requests (typed values, enumerations,
-random strings); none may produce a server error, and every status and content type must be
-one the document declares.
+Every operation (the SPARQL endpoint, every saved query, resources, dumps, search, health) gets a
+bounded number of generated requests: ones that fit the document (typed values, enumerations,
+random strings), where none may produce a server error and every status and content type must
+be one the document declares; and ones that break it (empty values, values outside an
+enumeration or a pattern), each of which must be refused — the document is exactly as strict as
+the server.
 """
 
 from __future__ import annotations
@@ -19,7 +22,13 @@ from caspian_kg.web.state import of
 
 schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, given, settings
-from schemathesis.checks import content_type_conformance, not_a_server_error, status_code_conformance
+from schemathesis import GenerationMode
+from schemathesis.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    not_a_server_error,
+    status_code_conformance,
+)
 
 
 @pytest.fixture(scope="module")
@@ -29,21 +38,38 @@ def app(config: Config, kg: KnowledgeGraph) -> Iterator[Flask]:
     of(app).pool.close()
 
 
+def operations(app: Flask) -> list:  # type: ignore[type-arg]
+    schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
+    return [result.ok() for result in schema.get_all_operations()]
+
+
+def test_every_public_route_is_documented(app: Flask) -> None:
+    documented = {(op.method.upper(), op.path) for op in operations(app)}
+    for route in [("GET", "/sparql"), ("POST", "/sparql"), ("GET", "/id/{path}"), ("GET", "/search"),
+                  ("GET", "/export/caspian-kg.{extension}"), ("GET", "/health"), ("GET", "/queries"),
+                  ("GET", "/queries/org-members")]:
+        assert route in documented, route
+
+
 @pytest.mark.slow
-def test_no_server_errors(app: Flask) -> None:
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["fits", "breaks"])
+def test_the_document_is_exactly_as_strict_as_the_server(app: Flask, mode: GenerationMode) -> None:
     """Each operation in turn (schemathesis' pytest plugin does not run on this pytest yet, so
     the operations are driven with Hypothesis directly)."""
-    schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
-    operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 21
-    for operation in operations:
+    found = operations(app)
+    assert len(found) >= 27
+    checks = ([not_a_server_error, status_code_conformance, content_type_conformance] if mode is GenerationMode.POSITIVE
+              else [not_a_server_error, negative_data_rejection])
+    for operation in found:
+        raw = operation.definition.raw
+        if mode is GenerationMode.NEGATIVE and not raw.get("parameters") and "requestBody" not in raw:
+            continue  # /health: nothing to break
 
         @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
                   database=None)
-        @given(case=operation.as_strategy())
+        @given(case=operation.as_strategy(generation_mode=mode))
         def exercise(case) -> None:  # type: ignore[no-untyped-def]
             response = case.call()
-            case.validate_response(
-                response, checks=[not_a_server_error, status_code_conformance, content_type_conformance])
+            case.validate_response(response, checks=checks)
 
         exercise()

@@ -105,11 +105,13 @@ def negotiate(accept: str | None, offered: Sequence[Format], override: str | Seq
                 if fmt.matches(wanted):
                     return fmt
         unknown = [w for w in overrides if not any(f.matches(w) for f in ALL_FORMATS)]
-        if unknown or not _valid_ranges(accept or ""):
+        specific = [r for r in _valid_ranges(accept or "") if not r.strip().startswith("*/*")]
+        if unknown or not specific:
             raise NotAcceptable(f"format {(unknown or overrides)[0]!r} is not available here; "
                                 f"use one of {_names(offered)}")
         # a format we write, but not for this answer (SPARQLWrapper sends its choice for every
-        # query form): the Accept header it also sends decides
+        # query form): the specific types of the Accept header it also sends decide
+        accept = ",".join(specific)
     ranges = _valid_ranges(accept or "")
     if not ranges:
         return offered[0]

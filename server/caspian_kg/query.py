@@ -52,11 +52,12 @@ INFERENCE = {"none": False, "rl": True}
 
 def read_inference(value: str | None) -> bool:
     """The one reader of `inference=`: `rl` (the default) with the OWL 2 RL closure, `none` for
-    asserted facts only. Absent or empty means the default; anything else is a 400."""
-    if value is None or value == "":
+    asserted facts only. Absent means the default; anything else (an empty value too) is a 400,
+    exactly as the OpenAPI document's enumeration says."""
+    if value is None:
         return True
-    if value.lower() in INFERENCE:
-        return INFERENCE[value.lower()]
+    if value in INFERENCE:
+        return INFERENCE[value]
     raise BadRequest(f"inference={value!r}: use 'none' (asserted facts only) or 'rl' (with the OWL 2 RL closure)")
 
 

@@ -347,15 +347,20 @@ class QueryLibrary:
             self._enums[key] = compute_enumeration(service, query.prepared, param.variable)
         return self._enums[key]
 
-    def bind(self, service: QueryService, query: SavedQuery, args: Mapping[str, str]) -> dict[str, Identifier]:
+    def bind(self, service: QueryService, query: SavedQuery, args: Mapping[str, str],
+             form: bool = False) -> dict[str, Identifier]:
         """Request values → initial bindings {variable: term}. Unknown names, bad values, values
-        outside an enumeration and missing required parameters are BadRequest."""
+        outside an enumeration, missing required parameters and (but from an HTML form, whose
+        untouched fields are empty) empty values are BadRequest."""
         check_names(query, args)
         bindings: dict[str, Identifier] = {}
         for param in query.parameters:
             raw = args.get(param.name)
+            if raw == "" and not form:
+                raise BadRequest(f"parameter {param.name!r} is empty; leave it out to use "
+                                 + (f"its default {param.default!r}" if param.default is not None else "no value"))
             if raw is None or raw == "":
-                raw = param.default  # an empty form field means "not given"
+                raw = param.default
             if raw is None:
                 if param.required:
                     raise BadRequest(f"missing required parameter {param.name!r} ({param.type_label}) "

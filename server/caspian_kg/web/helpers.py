@@ -13,7 +13,7 @@ from flask import Response, current_app, render_template, request
 from rdflib import URIRef
 from werkzeug.datastructures import MultiDict
 
-from ..errors import BadRequest
+from ..errors import BadRequest, NotAcceptable
 from ..formats import HTML, Format, negotiate
 from ..graph import KnowledgeGraph
 from ..query import Answer, QueryRequest, read_inference
@@ -51,8 +51,11 @@ def inference(params: MultiDict[str, str] | None = None) -> bool:
 
 
 def formats(params: MultiDict[str, str] | None = None) -> tuple[str, ...]:
-    """`?format=` values, alternatives in order (SPARQLWrapper sends two); empty ones ignored."""
-    return tuple(f for f in (request.args if params is None else params).getlist("format") if f)
+    """`?format=` values, alternatives in order (SPARQLWrapper sends two); an empty one is a 406."""
+    given = tuple((request.args if params is None else params).getlist("format"))
+    if "" in given:
+        raise NotAcceptable("format '' (empty) is not a format; leave format= out to use the Accept header")
+    return given
 
 
 def choose(offered: tuple[Format, ...], params: MultiDict[str, str] | None = None) -> Format:

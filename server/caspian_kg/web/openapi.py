@@ -1,5 +1,8 @@
-"""/openapi.json: the OpenAPI 3.1 description of the saved queries, generated from the .rq headers
-(types, defaults and enumerated values of every parameter)."""
+"""/openapi.json: the OpenAPI 3.1 description of every public route — the SPARQL endpoint, the
+saved queries (generated from the .rq headers: types, defaults, enumerated values), resources,
+dumps, search and health. Parameters are validated exactly as documented here (empty values
+refused, enumerations closed); tests/test_saved_schemathesis.py sends requests that break the
+document and expects each to be refused."""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from ..config import VERSION
-from ..formats import HTML, RESULT_FORMATS, SPARQL_JSON
+from ..dumps import DUMP_EXTENSIONS
+from ..formats import DOCUMENT_FORMATS, GRAPH_FORMATS, HTML, JSON, RESULT_FORMATS, SPARQL_JSON
 from ..query import INFERENCE, QueryService
 from ..saved_queries import LEXICAL, Parameter, QueryLibrary, SavedQuery
 from .helpers import CACHE_CONTROL
@@ -46,8 +50,8 @@ def parameter_schema(service: QueryService, library: QueryLibrary, query: SavedQ
             schema["format"] = "date"
         elif local != "string":
             schema["pattern"] = "^(" + LEXICAL[local][0].pattern + ")$"
-    if param.api_required and schema["type"] == "string":
-        schema["minLength"] = 1  # an empty value means "not given"
+    if schema["type"] == "string":
+        schema["minLength"] = 1  # an empty value is refused (leave the parameter out instead)
     convert = int if schema["type"] == "integer" else str
     if param.default is not None:
         schema["default"] = convert(param.default)
@@ -72,13 +76,13 @@ def openapi_document(service: QueryService, library: QueryLibrary) -> dict[str, 
         "description": "`none`: asserted facts only; `rl` (the default): with the OWL 2 RL closure.",
         "schema": {"type": "string", "enum": list(INFERENCE)},
     }
-    paths: dict[str, Any] = {
-        "/queries": {"get": {
+    paths: dict[str, Any] = {**core_paths(service, inference_param), "/queries": {"get": {
             "operationId": "listQueries", "summary": "List the saved queries", "tags": ["meta"],
+            "parameters": [_format([JSON, HTML])],
             "responses": {"200": {"description": "The saved queries with their parameters",
                                   "content": {"application/json": {"schema": {"type": "object"}},
                                               "text/html": {"schema": {"type": "string"}}}},
-                          "406": {"description": "No acceptable format", **ERROR_RESPONSE}},
+                          **_errors(400, 406)},
         }},
     }
     for query in library:
@@ -97,20 +101,103 @@ def openapi_document(service: QueryService, library: QueryLibrary) -> dict[str, 
             "responses": {
                 "200": {"description": "Query results (SPARQL 1.1 JSON, XML, CSV or TSV, or an HTML page)",
                         "content": results},
-                "400": {"description": "A parameter is unknown, missing, or not of its type", **ERROR_RESPONSE},
-                "406": {"description": "No acceptable format", **ERROR_RESPONSE},
-                "413": {"description": "Too many results", **ERROR_RESPONSE},
-                "503": {"description": "The query ran past its deadline", **ERROR_RESPONSE},
+                **_errors(400, 406, 413, 429, 503),
             },
         }}
     return {
         "openapi": "3.1.0",
         "info": {
-            "title": "caspian-kg saved queries",
+            "title": "caspian-kg",
             "version": VERSION,
-            "description": "Named, parameterised questions about Azerbaijan's relations with Central Asia. "
-                           "Each is a queries/<name>.rq file with a grlc header; parameters are typed and "
-                           "bound by the SPARQL engine, never pasted into the query.",
+            "description": "A knowledge graph of Azerbaijan's relations with Central Asia and the Turkic "
+                           "world: a SPARQL 1.1 endpoint, named and parameterised questions (each a "
+                           "queries/<name>.rq file with a grlc header; parameters are typed and bound by the "
+                           "engine, never pasted into the query), resources, dumps and search.",
+            "license": {"name": "CC BY 4.0 (data)", "url": "https://creativecommons.org/licenses/by/4.0/"},
         },
         "paths": paths,
+    }
+
+
+ERRORS = {400: "A parameter is unknown, empty, repeated or not of its type, or the query is malformed",
+          404: "No such resource, graph or document", 406: "No acceptable format",
+          413: "The query or its answer is too large", 429: "This client's share of query work is used up",
+          503: "Every query slot is taken, or the query ran past its deadline"}
+
+
+def _errors(*statuses: int) -> dict[str, Any]:
+    return {str(s): {"description": ERRORS[s], **ERROR_RESPONSE} for s in statuses}
+
+
+def _format(offered: list[Any]) -> dict[str, Any]:
+    return {"name": "format", "in": "query", "required": False,
+            "description": "The answer's format by name, instead of the Accept header.",
+            "schema": {"type": "string", "enum": [f.name for f in offered]}}
+
+
+def _content(formats: Any) -> dict[str, Any]:
+    return {f.media_type: {"schema": {"type": "object"} if f.media_type.endswith("json") else {"type": "string"}}
+            for f in formats}
+
+
+def core_paths(service: QueryService, inference: dict[str, Any]) -> dict[str, Any]:
+    """The routes that are not saved queries."""
+    answers = _content(RESULT_FORMATS + GRAPH_FORMATS)
+    graph_uris = {"type": "array", "items": {"type": "string", "minLength": 1}}
+    sparql_params = [
+        {"name": "query", "in": "query", "required": False, "schema": {"type": "string", "minLength": 1},
+         "description": "A SPARQL 1.1 query; the data's prefixes (ck:, org:, state:…) are predeclared. "
+                        "Without it (and without dataset or inference parameters): the service description."},
+        {"name": "default-graph-uri", "in": "query", "required": False, "schema": graph_uris, "explode": True,
+         "description": "Graphs merged into the default graph (ours only; any other is empty)."},
+        {"name": "named-graph-uri", "in": "query", "required": False, "schema": graph_uris, "explode": True,
+         "description": "The named graphs of the query's dataset (ours only)."},
+        inference, _format(list(RESULT_FORMATS + GRAPH_FORMATS)),
+    ]
+    form = {"type": "object", "required": ["query"], "properties": {
+        "query": {"type": "string", "minLength": 1}, "default-graph-uri": graph_uris,
+        "named-graph-uri": graph_uris, "inference": inference["schema"]}}
+    graphs = sorted(service.kg.graphs)
+    return {
+        "/sparql": {
+            "get": {"operationId": "sparqlGet", "summary": "SPARQL 1.1 query by GET", "tags": ["sparql"],
+                    "parameters": sparql_params,
+                    "responses": {"200": {"description": "The answer", "content": answers},
+                                  **_errors(400, 406, 413, 429, 503)}},
+            "post": {"operationId": "sparqlPost", "summary": "SPARQL 1.1 query by POST (form or direct)",
+                     "tags": ["sparql"], "parameters": [inference, sparql_params[-1]],
+                     "requestBody": {"required": True, "content": {
+                         "application/x-www-form-urlencoded": {"schema": form},
+                         "application/sparql-query": {"schema": {"type": "string", "minLength": 1}}}},
+                     "responses": {"200": {"description": "The answer", "content": answers},
+                                   **_errors(400, 406, 413, 429, 503)}},
+        },
+        "/id/{path}": {"get": {
+            "operationId": "resource", "summary": "A thing (303 to its document) or a document about it",
+            "tags": ["linked data"],
+            "parameters": [{"name": "path", "in": "path", "required": True, "schema": {"type": "string"},
+                            "description": "kind/slug (e.g. state/azerbaijan), or kind/slug.ext for one document"},
+                           inference],
+            "responses": {"200": {"description": "A document", "content": _content(DOCUMENT_FORMATS)},
+                          "303": {"description": "The document about the thing, by Accept"},
+                          **_errors(400, 404, 406)}}},
+        "/export/caspian-kg.{extension}": {"get": {
+            "operationId": "dump", "summary": "The whole dataset, or one named graph", "tags": ["linked data"],
+            "parameters": [{"name": "extension", "in": "path", "required": True,
+                            "schema": {"type": "string", "enum": sorted(DUMP_EXTENSIONS)}},
+                           {"name": "graph", "in": "query", "required": False,
+                            "schema": {"type": "string", "enum": graphs}}, inference],
+            "responses": {"200": {"description": "A dump", "content": _content(GRAPH_FORMATS)},
+                          **_errors(400, 404)}}},
+        "/search": {"get": {
+            "operationId": "search", "summary": "Resources by label or alternative name", "tags": ["meta"],
+            "parameters": [{"name": "q", "in": "query", "required": False, "schema": {"type": "string"},
+                            "description": "Words to find (case and accents ignored; the first 200 characters)"},
+                           _format([HTML, JSON])],
+            "responses": {"200": {"description": "Matches", "content": _content([JSON, HTML])},
+                          **_errors(400, 406)}}},
+        "/health": {"get": {
+            "operationId": "health", "summary": "Liveness and what is loaded", "tags": ["meta"],
+            "responses": {"200": {"description": "Status", "content": {"application/json": {
+                "schema": {"type": "object"}}}}}}},
     }

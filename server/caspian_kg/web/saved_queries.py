@@ -94,14 +94,15 @@ def _page(service: QueryService, library: QueryLibrary, query: SavedQuery, value
     missing = [p for p in query.parameters if p.api_required and not values.get(p.name)]
     if not (missing and not values):
         try:
-            bindings = library.bind(service, query, values)
+            bindings = library.bind(service, query, values, form=True)
             fmt = SPARQL_JSON if query.query_type in ("SELECT", "ASK") else GRAPH_FORMATS[0]
             answer: Answer = helpers.submit(QueryRequest(
                 saved=query.name, bindings=tuple(sorted(bindings.items())), inference=inference, formats=(fmt.name,)))
             table = helpers.results_table(kg, answer.body) if fmt is SPARQL_JSON else {"text": answer.body.decode()}
         except CaspianError as exc:
             error, status = exc.message, exc.status
-    kept = values if inference else {**values, "inference": "none"}
+    kept = {k: v for k, v in values.items() if v}  # an untouched form field is not a value
+    kept = kept if inference else {**kept, "inference": "none"}
     links = {f.name: _with_format(kept, f.name) for f in answer_formats(query.query_type)}
     html = render_template(
         "queries_detail.html", query=query, error=error, table=table, links=links, inference=inference,

@@ -45,6 +45,8 @@ def endpoint() -> Response:
             raise BadRequest(f"no query{' (but ' + ', '.join(given) + ')' if given else ''}: send it as the "
                              "'query' parameter or as an application/sparql-query body")
         return service_description(state.kg, state.config, params)
+    if "" in params.getlist("default-graph-uri") + params.getlist("named-graph-uri"):
+        raise BadRequest("an empty default-graph-uri or named-graph-uri names no graph")
     job = QueryRequest(
         text=query,
         base=request.base_url,
