@@ -107,8 +107,7 @@ def negotiate(accept: str | None, offered: Sequence[Format], override: str | Seq
         unknown = [w for w in overrides if not any(f.matches(w) for f in ALL_FORMATS)]
         specific = [r for r in _valid_ranges(accept or "") if not r.strip().startswith("*/*")]
         if unknown or not specific:
-            raise NotAcceptable(f"format {(unknown or overrides)[0]!r} is not available here; "
-                                f"use one of {_names(offered)}")
+            raise unavailable((unknown or overrides)[0], offered)
         # a format we write, but not for this answer (SPARQLWrapper sends its choice for every
         # query form): the specific types of the Accept header it also sends decide
         accept = ",".join(specific)
@@ -124,6 +123,11 @@ def negotiate(accept: str | None, offered: Sequence[Format], override: str | Seq
         if media_type == best:
             return fmt
     raise NotAcceptable(f"none of the requested media types is available; use one of {_names(offered)}")
+
+
+def unavailable(name: str, offered: Sequence[Format]) -> NotAcceptable:
+    """The 406 for a `format=` value that is none of `offered`."""
+    return NotAcceptable(f"format {name!r} is not available here; use one of {_names(offered)}")
 
 
 def _valid_ranges(accept: str) -> list[str]:

@@ -75,6 +75,7 @@ def create_app(config: Config | None = None, kg: KnowledgeGraph | None = None) -
     errors.init_app(app)
     app.before_request(_start_timer)
     app.before_request(helpers.strict_utf8)
+    app.before_request(helpers.known_formats)
     app.after_request(_cors)
     app.after_request(_security_headers)
     app.after_request(_access_log)

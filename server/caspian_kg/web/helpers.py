@@ -13,8 +13,8 @@ from flask import Response, current_app, render_template, request
 from rdflib import URIRef
 from werkzeug.datastructures import MultiDict
 
-from ..errors import BadRequest, NotAcceptable
-from ..formats import HTML, Format, negotiate
+from ..errors import BadRequest
+from ..formats import ALL_FORMATS, HTML, Format, negotiate, unavailable
 from ..graph import KnowledgeGraph
 from ..query import Answer, QueryRequest, read_inference
 from ..vocab import RDF
@@ -37,6 +37,14 @@ def strict_utf8() -> None:
                              f"(byte 0x{exc.object[exc.start]:02X})") from None
 
 
+def known_formats() -> None:
+    """Before every request: a `format=` that names no format we write is a 406 on every route,
+    also where the path's extension decides (e.g. /id/x.ttl), so a typo never passes silently."""
+    for value in request.args.getlist("format"):
+        if not any(f.matches(value) for f in ALL_FORMATS):
+            raise unavailable(value, ALL_FORMATS)
+
+
 def single(params: MultiDict[str, str], name: str) -> str | None:
     """One value of a parameter, or None; a repeated parameter is a 400."""
     values = params.getlist(name)
@@ -51,11 +59,9 @@ def inference(params: MultiDict[str, str] | None = None) -> bool:
 
 
 def formats(params: MultiDict[str, str] | None = None) -> tuple[str, ...]:
-    """`?format=` values, alternatives in order (SPARQLWrapper sends two); an empty one is a 406."""
-    given = tuple((request.args if params is None else params).getlist("format"))
-    if "" in given:
-        raise NotAcceptable("format '' (empty) is not a format; leave format= out to use the Accept header")
-    return given
+    """`?format=` values, alternatives in order (SPARQLWrapper sends two). Values that name no format
+    at all (empty ones too) were refused before the view ran (`known_formats`)."""
+    return tuple((request.args if params is None else params).getlist("format"))
 
 
 def choose(offered: tuple[Format, ...], params: MultiDict[str, str] | None = None) -> Format:
