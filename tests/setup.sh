@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Prepare a fresh machine for the whole test suite; safe to run again (each step is skipped when
-# already done). Creates .venv, installs the package with its test extra, and installs Debian's
-# Chromium for the browser tests (Playwright drives /usr/bin/chromium; it never downloads one).
+# already done). Creates .venv, installs the package with its test extra, and installs with apt:
+# - Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium; it never downloads one);
+# - Apache Jena (libapache-jena-java, whose jars tests/jena.py runs as `riot --validate`) for the
+#   independent RDF validator of tests/test_jena.py, and a Java runtime when there is none (the
+#   package does not depend on one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,8 +13,15 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/pip install --quiet -e '.[test]'
 
-if [ ! -x /usr/bin/chromium ]; then
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+MISSING=()
+[ -x /usr/bin/chromium ] || MISSING+=(chromium)
+installed libapache-jena-java || MISSING+=(libapache-jena-java)
+command -v java >/dev/null || MISSING+=(default-jre-headless)
+
+if [ "${#MISSING[@]}" -gt 0 ]; then
     if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
-    $SUDO apt-get update
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y chromium
+    $SUDO apt-get update -qq
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${MISSING[@]}" >/dev/null
 fi
