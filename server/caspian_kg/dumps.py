@@ -138,8 +138,8 @@ def write(dataset: Dataset, spec: Format) -> bytes:
         head, sep, body = data.partition(b">\n")
         lines = head.split(b"\n")
         return b"\n".join(lines[:1] + sorted(lines[1:])) + sep + body
-    if spec in (NTRIPLES, NQUADS):
-        return b"".join(sorted(data.splitlines(keepends=True)))
+    if spec in (NTRIPLES, NQUADS):  # sorted lines; rdflib's trailing blank line would sort first
+        return b"".join(sorted(line for line in data.splitlines(keepends=True) if line.strip()))
     if spec.rdflib_name == "json-ld":
         return json.dumps(_sorted_json(json.loads(data)), indent=2, ensure_ascii=False).encode("utf-8")
     return data
