@@ -58,11 +58,12 @@ SECONDS = float(os.environ.get("LOAD_TEST_SECONDS", "60"))
 LOAD_SETTINGS = {"workers": "2", "threads": "8", "query_queue": "4", "query_timeout": "5",
                  "client_queries": "32", "client_rate": "5/second"}
 
-# Cheap requests' p99 measured on a 2-core machine, 32 users, 60 s: 1.1-1.4 s (p50 50-160 ms;
-# the two workers spend most of the run at 100% CPU on deadline-bound queries, and the locust
-# process shares the same cores). The bound is loose because the machine is noisy; what it
-# proves is that no cheap request waits for a slow query's 5 s deadline.
-CHEAP_P99_MS = 3500
+# Cheap requests' p99 measured on a 2-core machine, 32 users, 60 s: 0.6-1.7 s (p50 20-160 ms;
+# the two workers spend most of the run at 100% CPU on deadline-bound queries, the locust process
+# shares the same cores, and so may other work on the machine). The bound is loose because the
+# machine is noisy, but below the 5 s deadline: cheap requests queued behind slow queries would
+# take the whole deadline, and more than 1 in 100 of them would break it.
+CHEAP_P99_MS = 4000
 # RSS of the server and its workers at the end, at most this factor of the start plus a margin
 RSS_FACTOR, RSS_MARGIN_KB = 2.5, 64 * 1024
 
@@ -189,7 +190,7 @@ def test_load_and_soak_with_locust(server: tuple[subprocess.Popen[bytes], str]) 
     assert classes["slow"]["refusals"].get("503 deadline", 0) > 0  # and the deadline
     assert refusals["503 other"] == 0
     assert classes["query"]["statuses"].get("200", 0) > 0  # queries are still answered
-    assert figures["requests"] > USERS * SECONDS  # at least one request per user-second
+    assert figures["requests"] > USERS * SECONDS / 4  # the run ran (about 35-45 requests a second here)
     assert after["refused"].get("503", 0) >= refusals["503 slots-full"]
     assert after["refused"].get("429", 0) >= refusals["429 rate"]
     # memory: bounded; the data: unchanged (updates were refused), and the server still answers
