@@ -87,10 +87,11 @@ def open_oxigraph(config: Config, reason: bool = True) -> KnowledgeGraph:
     graphs = {name: graph_iri(config.base, name) for name, _ in files}
     graphs["inferred"] = graph_iri(config.base, "inferred")
     meta_file = path / META_FILE
-    meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
+    # no RocksDB database beside the record (its files deleted): rebuild, never serve an empty store
+    meta = _read_meta(meta_file) if (path / STORE_DIR / "CURRENT").is_file() else {}
     started = time.perf_counter()
     fresh = not (meta.get("version") == version and meta.get("base") == config.base
-                 and meta.get("reasoned", False) >= reason)
+                 and (meta.get("reasoned") is True or not reason))
     if fresh:
         path.mkdir(parents=True, exist_ok=True)
         meta_file.unlink(missing_ok=True)
@@ -126,6 +127,16 @@ def _view(store: Any, prefixes: dict[str, str]) -> Dataset:
     return dataset
 
 
+def _read_meta(meta_file: Path) -> dict[str, Any]:
+    """What the last build recorded, or {} ("not built": rebuild from the files) when the file is
+    missing, unreadable or not a JSON object (a crash while writing it, a stray edit)."""
+    try:
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
 _OPEN: dict[Path, Any] = {}
 
 
@@ -134,9 +145,15 @@ def _open_store(path: Path) -> Any:
     if path not in _OPEN:
         try:
             _OPEN[path] = ox.Store(str(path / STORE_DIR))
-        except OSError as exc:
-            reason = ("another process has it open (stop that server first, or give each server its own "
-                      "--store directory)" if "lock" in str(exc).lower() else " ".join(str(exc).split()))
+        except (OSError, RuntimeError) as exc:  # RocksDB reports damaged files as RuntimeError("Corruption: …")
+            text = str(exc)
+            if isinstance(exc, OSError) and "lock" in text.lower():  # not RuntimeError's "block checksum"
+                reason = ("another process has it open (stop that server first, or give each server its own "
+                          "--store directory)")
+            else:
+                reason = one_line(text, 300)
+                if "corrupt" in text.lower():
+                    reason += f" (the store is damaged: remove {path} and it is rebuilt from the data files)"
             raise StoreError(f"cannot open the Oxigraph store {path}: {reason}") from None
     return _OPEN[path]
 
