@@ -100,10 +100,11 @@ class TooManyRequests(CaspianError):
 
 
 class QueryTimeout(CaspianError):
-    """The query ran past its deadline and was stopped (HTTP 503)."""
+    """The query ran past its deadline, or no worker came free in time (HTTP 503)."""
 
     status = 503
     exit_code = 3
+    retry_after = 5  # a worker is free again by then; the same query will run out of time again
 
 
 class ResultTooLarge(CaspianError):

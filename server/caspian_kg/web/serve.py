@@ -16,6 +16,7 @@ import time
 import waitress
 
 from ..config import Config
+from ..errors import CaspianError
 from ..open import open_graph
 from . import create_app
 from .state import of
@@ -57,5 +58,9 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-if __name__ == "__main__":
-    run(Config())
+if __name__ == "__main__":  # settings from the environment; errors as `caspian-kg serve` gives them
+    try:
+        run(Config())
+    except CaspianError as exc:
+        print(f"caspian-kg: {exc.message}", file=sys.stderr)
+        sys.exit(exc.exit_code)
