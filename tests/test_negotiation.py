@@ -62,3 +62,17 @@ def test_a_get_with_protocol_parameters_but_no_query_is_a_400(client: FlaskClien
     response = client.get(f"/sparql?{params}")
     assert response.status_code == 400 and "no query" in response.get_data(as_text=True)
     assert client.get("/sparql").status_code == 200  # the service description
+
+
+# SPARQLWrapper's return-format names and rdflib's parser names for what we write
+CLIENT_NAMES = ["json", "xml", "turtle", "n3", "rdf", "rdf+xml", "csv", "tsv", "json-ld", "nt", "trig", "nquads"]
+
+
+@pytest.mark.parametrize("name", CLIENT_NAMES)
+def test_client_format_names_are_understood(client: FlaskClient, name: str) -> None:
+    """Each name picks a format on /sparql for the query form it fits (never a 406)."""
+    construct = client.get("/sparql", query_string={"query": f"CONSTRUCT WHERE {{ <{AZ}> ?p ?o }}", "format": name},
+                           headers={"Accept": "text/turtle"})
+    select = client.get("/sparql", query_string={"query": "ASK {}", "format": name},
+                        headers={"Accept": "application/sparql-results+json"})
+    assert construct.status_code == 200 and select.status_code == 200, name

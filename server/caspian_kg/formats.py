@@ -65,7 +65,7 @@ NTRIPLES = Format("nt", "application/n-triples", "nt11", "nt", ("text/plain",), 
 JSONLD = Format("jsonld", "application/ld+json", "json-ld", "jsonld", ("application/json",), ("json-ld", "json"),
                 quads=True)
 RDFXML = Format("rdfxml", "application/rdf+xml", "xml", "rdf", ("application/xml", "text/xml"),
-                ("rdf", "xml", "owl"))
+                ("rdf", "xml", "owl", "rdf+xml"))
 TRIG = Format("trig", "application/trig", "trig", "trig", quads=True)
 NQUADS = Format("nquads", "application/n-quads", "nquads", "nq", (), ("nq", "n-quads"), quads=True)
 GRAPH_FORMATS: tuple[Format, ...] = (TURTLE, NTRIPLES, JSONLD, RDFXML, TRIG, NQUADS)
