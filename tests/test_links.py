@@ -243,6 +243,19 @@ def test_a_query_without_the_links_graph_has_no_links(kg: KnowledgeGraph) -> Non
     assert int(next(iter(ask(kg, members.format(every))))[0]) == 28  # the rest of the graph is all there
 
 
+def test_the_protocol_leaves_the_links_out_with_default_graph_uri(kg: KnowledgeGraph, client: FlaskClient) -> None:
+    """What a SPARQL client does: name the dataset's default graphs, all but the links."""
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?s wdt:P298 ?code }"
+    every = [iri for name, iri in kg.graphs.items() if name != "links"]
+    counts = []
+    for graphs in (None, every):
+        params: list[tuple[str, str]] = [("query", query)] + [("default-graph-uri", str(g)) for g in graphs or []]
+        answer = client.get("/sparql", query_string=params, headers={"Accept": "application/sparql-results+json"})
+        assert answer.status_code == 200
+        counts.append(int(answer.get_json()["results"]["bindings"][0]["n"]["value"]))
+    assert counts == [39, 0]
+
+
 def test_the_closure_copies_nothing_onto_external_iris(kg: KnowledgeGraph) -> None:
     inferred = kg.dataset.graph(kg.inferred_graph)
     outside = ("https://sws.geonames.org/", WD)
