@@ -1,5 +1,5 @@
-"""The house style, enforced: ruff over the package and the tests, mypy over the package
-(DESIGN.md: "Formatting and lint: ruff; types: mypy on the package")."""
+"""The house style, enforced: ruff over the package, the tests and tools/, mypy over the package
+and tools/ (DESIGN.md: "Formatting and lint: ruff; types: mypy on the package")."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 CHECKS = {
-    "ruff": [sys.executable, "-m", "ruff", "check", "--no-cache", "server", "tests"],
-    "mypy": [sys.executable, "-m", "mypy", "--no-incremental", "server/caspian_kg"],
+    "ruff": [sys.executable, "-m", "ruff", "check", "--no-cache", "server", "tests", "tools"],
+    "mypy": [sys.executable, "-m", "mypy", "--no-incremental", "server/caspian_kg", "tools/links.py"],
 }
 
 

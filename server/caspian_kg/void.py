@@ -114,6 +114,12 @@ def describe_dataset(kg: KnowledgeGraph) -> Graph:
         source = kg.files.get(iri)
         if name.startswith("source/"):
             g.add((iri, DCTERMS.source, URIRef(f"{base}id/doc/{name.split('/', 1)[1]}")))
+        if name == "links":
+            g.add((iri, DCTERMS.description, Literal(
+                "Outbound links: ISO 3166-1 codes (wdt:P297, wdt:P298), GeoNames and Wikidata ids (skos:exactMatch) "
+                "of the states and places, read from offline sources. Leave this graph out of a query's dataset "
+                "(FROM, default-graph-uri) to switch the links off.", lang="en")))
+            g.add((iri, DCTERMS.source, URIRef(f"{base}id/doc/links")))
         if source is not None:
             g.add((iri, RDFS.comment, Literal(f"loaded from {source.name}", lang="en")))
         _statistics(g, iri, kg, iri, per_graph[name])

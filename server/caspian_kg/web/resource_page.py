@@ -68,8 +68,8 @@ class View:
                 "local": str(node).startswith(self.kg.base)}
 
     def graph(self, graph: Node) -> dict[str, Any]:
-        """Where a statement comes from: a source document, background knowledge, the ontology,
-        or the OWL 2 RL closure."""
+        """Where a statement comes from: a source document, background knowledge, the outbound
+        links, the ontology, or the OWL 2 RL closure."""
         name = next((n for n, iri in self.kg.graphs.items() if iri == graph), str(graph))
         if name.startswith("source/"):
             doc = URIRef(f"{self.kg.base}id/doc/{name.split('/', 1)[1]}")
@@ -79,6 +79,8 @@ class View:
                     "inferred": True}
         if name == "ontology":
             return {"name": name, "label": "ontology", "href": self.href(f"{self.kg.base}ontology"), "inferred": False}
+        if name == "links":
+            return {"name": name, "label": "outbound links", "href": None, "inferred": False}
         return {"name": name, "label": f"{name} (cited background)", "href": None, "inferred": False}
 
     def evidence_of(self, node: Node) -> list[dict[str, Any]]:
