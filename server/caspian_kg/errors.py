@@ -77,33 +77,35 @@ class UnsupportedMediaType(CaspianError):
     exit_code = 2
 
 
-class ServiceBusy(CaspianError):
-    """Every query slot is taken: come back shortly (HTTP 503 with Retry-After)."""
+class RetryLater(CaspianError):
+    """A refusal for now, not for good: carries the seconds to wait (HTTP Retry-After)."""
+
+    exit_code = 3
+    retry_after = 1
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        if retry_after is not None:
+            self.retry_after = retry_after
+
+
+class ServiceBusy(RetryLater):
+    """Every query slot is taken: come back shortly (HTTP 503)."""
 
     status = 503
-    exit_code = 3
-
-    def __init__(self, message: str, retry_after: int = 2) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
+    retry_after = 2
 
 
-class TooManyRequests(CaspianError):
-    """One client asks for more query work than its share (HTTP 429 with Retry-After)."""
+class TooManyRequests(RetryLater):
+    """One client asks for more query work than its share (HTTP 429)."""
 
     status = 429
-    exit_code = 3
-
-    def __init__(self, message: str, retry_after: int = 1) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
 
 
-class QueryTimeout(CaspianError):
+class QueryTimeout(RetryLater):
     """The query ran past its deadline, or no worker came free in time (HTTP 503)."""
 
     status = 503
-    exit_code = 3
     retry_after = 5  # a worker is free again by then; the same query will run out of time again
 
 

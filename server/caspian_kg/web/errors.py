@@ -10,7 +10,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.http import HTTP_STATUS_CODES
 
-from ..errors import CaspianError, one_line
+from ..errors import CaspianError, RetryLater, one_line
 from ..formats import HTML
 
 log = logging.getLogger(__name__)
@@ -23,9 +23,8 @@ def init_app(app: Flask) -> None:
 
 def caspian_error(exc: CaspianError) -> Response:
     response = error_response(exc.status, exc.message)
-    retry_after = getattr(exc, "retry_after", None)
-    if retry_after is not None:  # 503 busy, 429 over a client's share: when to come back
-        response.headers["Retry-After"] = str(retry_after)
+    if isinstance(exc, RetryLater):  # 503 busy or past the deadline, 429 over a client's share
+        response.headers["Retry-After"] = str(exc.retry_after)
     return response
 
 
