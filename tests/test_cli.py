@@ -145,3 +145,14 @@ def test_export_asserted_only_turtle(capsys: pytest.CaptureFixture[str], tmp_pat
     assert len(graph) > 1000
     memberof = "http://www.w3.org/ns/org#memberOf"
     assert not [t for t in graph if str(t[1]) == memberof]
+
+
+def test_settings_lists_every_setting(capsys: pytest.CaptureFixture[str]) -> None:
+    from dataclasses import fields
+
+    from caspian_kg.config import Config
+
+    assert main(["settings"]) == 0
+    out = capsys.readouterr().out
+    for field in fields(Config):
+        assert field.metadata["env"] in out
