@@ -30,6 +30,8 @@ def strict_utf8() -> None:
     if request.mimetype == "application/x-www-form-urlencoded":
         raws.append(request.get_data(cache=True))
     for raw in raws:
+        if b"%" not in raw and raw.isascii():  # nothing to decode: the common case, per request
+            continue
         try:
             unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
         except UnicodeDecodeError as exc:
