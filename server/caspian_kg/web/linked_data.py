@@ -13,6 +13,9 @@ bookmarked, cached and linked without conneg. Unknown IRIs answer 404 directly (
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Blueprint, Response, redirect, render_template, request
 from rdflib import Dataset, URIRef
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -102,10 +105,15 @@ def ontology() -> WerkzeugResponse:
 @bp.get("/ontology.<extension>")
 def ontology_document(extension: str) -> Response:
     kg = _kg()
+    return _document("ontology", extension, lambda: ontology_page(kg), lambda: ontology_dataset(kg))
+
+
+def _document(name: str, extension: str, page: Callable[[], dict[str, Any]], rdf: Callable[[], Dataset]) -> Response:
+    """The document `/{name}.{extension}`: the page `{name}.html` or the RDF in that syntax."""
     fmt = _document_format(extension)
     if fmt is HTML:
-        return helpers.conditional(lambda: render_template("ontology.html", **ontology_page(kg)).encode(), fmt, "ontology.html")
-    return helpers.conditional(lambda: rdf_bytes(ontology_dataset(kg), fmt), fmt, f"ontology.{extension}")
+        return helpers.conditional(lambda: render_template(f"{name}.html", **page()).encode(), fmt, f"{name}.html")
+    return helpers.conditional(lambda: rdf_bytes(rdf(), fmt), fmt, f"{name}.{extension}")
 
 
 @bp.get("/ontology/<term>")
@@ -136,19 +144,16 @@ def void() -> WerkzeugResponse:
 @bp.get("/void.<extension>")
 def void_document(extension: str) -> Response:
     kg = _kg()
-    fmt = _document_format(extension)
-    if fmt is HTML:
-        return helpers.conditional(lambda: render_template("void.html", **void_page(kg)).encode(), fmt, "void.html")
 
-    def body() -> bytes:
-        description = Dataset()
+    def description() -> Dataset:
+        out = Dataset()
         graph = current().derived("void", describe_dataset)
         for prefix, ns in graph.namespaces():
-            description.bind(prefix, ns, override=False)
-        description.default_graph += graph
-        return rdf_bytes(description, fmt)
+            out.bind(prefix, ns, override=False)
+        out.default_graph += graph
+        return out
 
-    return helpers.conditional(body, fmt, f"void.{extension}")
+    return _document("void", extension, lambda: void_page(kg), description)
 
 
 def _document_format(extension: str) -> Format:
