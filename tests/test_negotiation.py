@@ -76,3 +76,9 @@ def test_client_format_names_are_understood(client: FlaskClient, name: str) -> N
     select = client.get("/sparql", query_string={"query": "ASK {}", "format": name},
                         headers={"Accept": "application/sparql-results+json"})
     assert construct.status_code == 200 and select.status_code == 200, name
+
+
+def test_an_ontology_term_links_its_own_documents(client: FlaskClient) -> None:
+    links = client.get("/ontology/State.ttl").headers["Link"]
+    assert '</ontology/State.jsonld>; rel="alternate"' in links
+    assert '<https://w3id.org/caspian-kg/ontology#State>; rel="canonical"' in links

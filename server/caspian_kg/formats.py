@@ -69,8 +69,6 @@ RDFXML = Format("rdfxml", "application/rdf+xml", "xml", "rdf", ("application/xml
 TRIG = Format("trig", "application/trig", "trig", "trig", quads=True)
 NQUADS = Format("nquads", "application/n-quads", "nquads", "nq", (), ("nq", "n-quads"), quads=True)
 GRAPH_FORMATS: tuple[Format, ...] = (TURTLE, NTRIPLES, JSONLD, RDFXML, TRIG, NQUADS)
-# whole datasets (named graphs kept)
-DATASET_FORMATS: tuple[Format, ...] = tuple(f for f in GRAPH_FORMATS if f.quads)
 
 # pages and plain JSON documents (listings, search)
 HTML = Format("html", "text/html", "html", "html", ("application/xhtml+xml",), ("htm",))

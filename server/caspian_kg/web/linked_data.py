@@ -70,7 +70,7 @@ def resource(rest: str) -> WerkzeugResponse:
     kg = _kg()
     stem, dot, extension = rest.rpartition(".")
     if dot and extension in EXTENSIONS:
-        return resource_document(kg, URIRef(f"{kg.base}id/{stem}"), extension)
+        return resource_document(kg, URIRef(f"{kg.base}id/{stem}"), f"/id/{stem}", extension)
     iri = URIRef(f"{kg.base}id/{rest}")
     require(kg, iri)
     return see_other(f"/id/{rest}", str(iri))
@@ -82,12 +82,13 @@ def require(kg: KnowledgeGraph, iri: URIRef) -> None:
         raise NotFound(f"no resource <{iri}> in this dataset")
 
 
-def resource_document(kg: KnowledgeGraph, iri: URIRef, extension: str) -> Response:
+def resource_document(kg: KnowledgeGraph, iri: URIRef, path: str, extension: str) -> Response:
+    """The document `{path}.{extension}` about `iri`, with Link headers to its other documents."""
     require(kg, iri)
     inference = helpers.inference()
     fmt = EXTENSIONS[extension]
     variant = f"{iri[len(kg.base):]}.{extension}-{'rl' if inference else 'none'}"
-    links = document_links("/" + iri[len(kg.base):].replace("ontology#", "ontology/"), str(iri), fmt)
+    links = document_links(path, str(iri), fmt)
     if fmt is HTML:
         return helpers.conditional(lambda: render_template("resource.html", **resource_page(kg, iri, inference)).encode(),
                                    fmt, variant, Link=links)
@@ -127,7 +128,7 @@ def ontology_term(term: str) -> WerkzeugResponse:
         require(kg, iri)
         if extension == "html":
             return redirect(f"{request.script_root}/ontology.html#{stem}", code=303)
-        return resource_document(kg, iri, extension)
+        return resource_document(kg, iri, f"/ontology/{stem}", extension)
     require(kg, ck(kg.base)[term])
     return see_other(f"/ontology/{term}", str(ck(kg.base)[term]))
 
