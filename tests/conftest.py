@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,12 +22,25 @@ from caspian_kg.web.state import of
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
+# The default store keeps one Oxigraph store per dataset version in the cache directory. The suite
+# builds dozens of versions (each test root is one): a private cache, for this process and the
+# servers it starts, removed at the end, so the user's ~/.cache is never touched.
+CACHE = Path(tempfile.mkdtemp(prefix="caspian-kg-test-cache-"))
+os.environ["CASPIAN_KG_CACHE_DIR"] = str(CACHE)
 
-@pytest.fixture(scope="session")
-def config() -> Config:
-    """The shipped project. Per-client limits are off: one test client sends hundreds of queries
-    a minute from one address (test_admission.py and the load test prove the limits)."""
-    return Config(root=ROOT, client_rate="none", client_queries=1000)
+STORES = ["oxigraph", "memory"]  # the default (cached Oxigraph) first, then rdflib in memory
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(CACHE, ignore_errors=True)
+
+
+@pytest.fixture(scope="session", params=STORES)
+def config(request: pytest.FixtureRequest) -> Config:
+    """The shipped project, once on every store: every test that uses the shipped graph runs on the
+    default store and on the memory store. Per-client limits are off: one test client sends
+    hundreds of queries a minute from one address (test_admission.py and the load test prove them)."""
+    return Config(root=ROOT, client_rate="none", client_queries=1000, store=request.param)
 
 
 @pytest.fixture(scope="session")
@@ -76,7 +92,7 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     from helpers import free_port
 
-    from caspian_kg.scale.bench import oxigraph_binary
+    from caspian_kg.scale.peers import oxigraph_binary
 
     port = free_port()
     location = tmp_path_factory.mktemp("oxserver")

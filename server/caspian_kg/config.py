@@ -30,6 +30,11 @@ def _find_root() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
+def _cache_home() -> Path:
+    """Where the default store is kept: $XDG_CACHE_HOME/caspian-kg, else ~/.cache/caspian-kg."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "caspian-kg"
+
+
 def _boolean(text: str) -> bool:
     if text.lower() in ("1", "true", "yes", "on"):
         return True
@@ -74,8 +79,11 @@ class Config:
     client_rate: str = setting("CLIENT_RATE", "600/minute",
                                "query work one client may start per window, e.g. 600/minute; `none`: no limit")
     validate: bool = setting("VALIDATE", True, "run SHACL and the evidence check at load", _boolean)
-    store: str = setting("STORE", "memory", "where the graph lives: `memory`, a directory (Oxigraph on disk) "
-                                            "or a SPARQL 1.1 endpoint URL")
+    store: str = setting("STORE", "oxigraph", "where the graph lives: `oxigraph` (Oxigraph on disk in CACHE_DIR, "
+                                              "built once per dataset version), `memory` (rdflib), a directory "
+                                              "(Oxigraph there) or a SPARQL 1.1 endpoint URL")
+    cache_dir: str = setting("CACHE_DIR", str(_cache_home()), "where the default store keeps one Oxigraph store "
+                                                              "per dataset version ($XDG_CACHE_HOME/caspian-kg)")
     reasoner: str = setting("REASONER", "auto", "OWL 2 RL engine: `auto`, `owlrl` or `fast`")
     reasoner_threshold: int = setting("REASONER_THRESHOLD", 5_000,
                                       "asserted triples above which `auto` picks the compiled engine", int)

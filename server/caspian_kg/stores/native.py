@@ -49,6 +49,9 @@ def bind_values(text: str, bindings: Mapping[str, Identifier]) -> str:
     head, _, _ = text.partition("{")
     projected = {n for n in bindings if re.search(rf"[?$]{re.escape(n)}\b", head)}
     for name in sorted(set(bindings) - projected):
+        # BOUND takes a variable, never a term: a bound parameter is bound (the optional filters
+        # of saved queries read `!BOUND(?__host_iri) || ?host = ?__host_iri`)
+        text = re.sub(rf"\bBOUND\s*\(\s*[?$]{re.escape(name)}\s*\)", "true", text, flags=re.IGNORECASE)
         text = re.sub(rf"[?$]{re.escape(name)}\b", _constant(bindings[name].n3()), text)
     if projected:
         names = sorted(projected)

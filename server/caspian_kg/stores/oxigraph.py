@@ -11,10 +11,13 @@ handles must not cross fork(), so a worker reopens the store read-only (`after_f
 
 from __future__ import annotations
 
+import gc
 import json
 import os
+import shutil
+import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +28,7 @@ from rdflib import Dataset, URIRef
 from rdflib.term import Identifier
 
 from ..config import DEFAULT_BASE, Config
-from ..errors import EngineSyntaxError, StoreError, one_line
+from ..errors import EngineSyntaxError, StoreError, ValidationError, one_line
 from ..graph import KnowledgeGraph, data_files, dataset_version, declared_prefixes, graph_iri, parse_turtle
 from ..oxterms import to_rdflib, to_result
 from ..reasoning import closure_function
@@ -79,33 +82,94 @@ class OxigraphEngine:
         return self.store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(str(graph))) or b""
 
 
-def open_oxigraph(config: Config, reason: bool = True) -> KnowledgeGraph:
-    """Open (or build) the on-disk store; reuse it when its recorded version matches the files."""
-    path = Path(config.store.removeprefix("oxigraph:")).resolve()
+Check = Callable[[KnowledgeGraph], list[str]]  # the load-time validation: one-line problems, [] = valid
+
+
+def store_path(config: Config, version: str, reason: bool) -> tuple[Path, bool]:
+    """(directory, kept in the cache?). The default spec `oxigraph` means one directory per dataset
+    version under CACHE_DIR; anything else names the directory itself."""
+    if config.store == "oxigraph":
+        return Path(config.cache_dir).expanduser().resolve() / (version if reason else f"{version}-asserted"), True
+    return Path(config.store.removeprefix("oxigraph:")).resolve(), False
+
+
+def open_oxigraph(config: Config, reason: bool = True, check: Check | None = None) -> KnowledgeGraph:
+    """Open the store built from these very files, or build it.
+
+    A build is recorded as done (`caspian-kg.json`) only after `check` passed, so an invalid build
+    is rebuilt, never reopened as valid. In the cache (the default) a build happens in a private
+    directory renamed into place when complete, and every open is read-only: a crash never leaves
+    a half-built store behind, two processes may build at once (the first rename wins), and any
+    number of servers and CLI commands read the same version at once (a read-write RocksDB handle
+    would lock the directory)."""
     files = data_files(config)
     version = dataset_version(config, [p for _, p in files])
+    path, cached = store_path(config, version, reason)
+    started = time.perf_counter()
+    meta = _built(path, version, config.base, reason)
+    if meta is not None:
+        try:
+            store = ox.Store.read_only(str(path / STORE_DIR)) if cached else _open_store(path)
+        except (OSError, RuntimeError) as exc:
+            raise StoreError(f"cannot open the Oxigraph store {path}: {one_line(str(exc), 300)}") from None
+        kg = _knowledge_graph(config, store, path, files, version, meta, {"reopen": time.perf_counter() - started})
+        if check is not None and not kg.validated:  # built with validation off: check now, once
+            _validate(kg, check)
+            meta["validated"] = kg.validated = True
+            _write_meta(path, meta)
+        return kg
+    if not cached:
+        path.mkdir(parents=True, exist_ok=True)
+        return _build_in(path, config, files, version, reason, check, _open_store(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _sweep(path.parent)
+    scratch = Path(tempfile.mkdtemp(prefix=f".build-{path.name}-", dir=path.parent))
+    try:
+        kg = _build_in(scratch, config, files, version, reason, check, ox.Store(str(scratch / STORE_DIR)))
+        timings = dict(kg.timings)
+        del kg  # drop every handle on the scratch store before it moves (RocksDB files are opened by path)
+        gc.collect()
+        try:
+            scratch.rename(path)
+        except OSError:  # another process finished the same version first: use theirs
+            if _built(path, version, config.base, reason) is None:
+                raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    store = ox.Store.read_only(str(path / STORE_DIR))
+    meta = _built(path, version, config.base, reason) or {}
+    return _knowledge_graph(config, store, path, files, version, meta, timings)
+
+
+def _build_in(path: Path, config: Config, files: list[tuple[str, Path]], version: str, reason: bool,
+              check: Check | None, store: Any) -> KnowledgeGraph:
+    """Load the files and the closure into `store` (at `path`), check, and only then record it."""
+    (path / META_FILE).unlink(missing_ok=True)
+    store.clear()
+    inconsistencies, timings, engine = _build(store, config, files, reason)
+    store.flush()
+    store.optimize()
+    meta: dict[str, Any] = {"version": version, "base": config.base, "reasoned": reason, "reasoner": engine,
+                            "inconsistencies": inconsistencies, "timings": timings, "validated": False}
+    kg = _knowledge_graph(config, store, path, files, version, meta, timings)
+    if check is not None:
+        _validate(kg, check)
+        meta["validated"] = kg.validated = True
+    _write_meta(path, meta)
+    kg.validated = meta["validated"]
+    return kg
+
+
+def _validate(kg: KnowledgeGraph, check: Check) -> None:
+    problems = check(kg)
+    if problems:
+        raise ValidationError(problems)
+
+
+def _knowledge_graph(config: Config, store: Any, path: Path, files: list[tuple[str, Path]], version: str,
+                     meta: dict[str, Any], timings: dict[str, float]) -> KnowledgeGraph:
     graphs = {name: graph_iri(config.base, name) for name, _ in files}
     graphs["inferred"] = graph_iri(config.base, "inferred")
-    meta_file = path / META_FILE
-    # no RocksDB database beside the record (its files deleted): rebuild, never serve an empty store
-    meta = _read_meta(meta_file) if (path / STORE_DIR / "CURRENT").is_file() else {}
-    started = time.perf_counter()
-    fresh = not (meta.get("version") == version and meta.get("base") == config.base
-                 and (meta.get("reasoned") is True or not reason))
-    if fresh:
-        path.mkdir(parents=True, exist_ok=True)
-        meta_file.unlink(missing_ok=True)
-        store = _open_store(path)
-        store.clear()
-        inconsistencies, timings, engine = _build(store, config, files, reason)
-        store.flush()
-        store.optimize()
-        meta = {"version": version, "base": config.base, "reasoned": reason, "reasoner": engine,
-                "inconsistencies": inconsistencies, "timings": timings}
-        meta_file.write_text(json.dumps(meta, indent=1))
-    else:
-        store = _open_store(path)
-        timings = {"reopen": time.perf_counter() - started}
     prefixes = declared_prefixes(files)
     every = [iri for _, iri in sorted(graphs.items())]
     dataset = _view(AssertedStore(store, [UNION_GRAPH], [UNION_GRAPH, graphs["inferred"]], every), prefixes)
@@ -116,8 +180,34 @@ def open_oxigraph(config: Config, reason: bool = True) -> KnowledgeGraph:
         files={graphs[name]: p for name, p in files}, version=version, timings=timings,
         inconsistencies=list(meta.get("inconsistencies", [])), reasoner=meta.get("reasoner", "fast"),
         engine=OxigraphEngine(store, path, graphs, prefixes, (dataset, asserted)),
-        validated=not fresh,  # a reopened store was validated when it was built from these very files
+        validated=bool(meta.get("validated")),
     )
+
+
+def _built(path: Path, version: str, base: str, reason: bool) -> dict[str, Any] | None:
+    """The record of a complete build of exactly this version, or None (build it)."""
+    if not (path / STORE_DIR / "CURRENT").is_file():  # RocksDB files gone: rebuild, never serve an empty store
+        return None
+    meta = _read_meta(path / META_FILE)
+    same = meta.get("version") == version and meta.get("base") == base and (meta.get("reasoned") is True or not reason)
+    return meta if same else None
+
+
+def _write_meta(path: Path, meta: dict[str, Any]) -> None:
+    scratch = path / (META_FILE + ".tmp")
+    scratch.write_text(json.dumps(meta, indent=1))
+    scratch.replace(path / META_FILE)  # atomic: a reader sees the old record or the new one
+
+
+def _sweep(cache: Path, hours: float = 1.0) -> None:
+    """Remove scratch directories of builds that died (older than an hour: no build takes that)."""
+    limit = time.time() - hours * 3600
+    for stale in cache.glob(".build-*"):
+        try:
+            if stale.stat().st_mtime < limit:
+                shutil.rmtree(stale, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def _view(store: Any, prefixes: dict[str, str]) -> Dataset:
@@ -176,14 +266,26 @@ def _build(store: Any, config: Config, files: list[tuple[str, Path]], reason: bo
             parse_turtle(path, config.base)  # the project's LoadError, with file and line
             raise
     timings = {"load": time.perf_counter() - t0}
-    # Oxigraph refuses the generalised triples owlrl writes before pruning ("7" a xsd:integer),
-    # so the on-disk store always uses the compiled engine (tests prove it equal to owlrl)
-    engine = "fast"
+    # `auto` means the compiled engine here (tests prove it equal to owlrl); an explicit `owlrl` runs
+    # on an in-memory copy, since Oxigraph refuses the generalised triples owlrl writes before
+    # pruning ("7" a xsd:integer), and only its closure is copied back
+    engine = "owlrl" if config.reasoner == "owlrl" else "fast"
     inconsistencies: list[str] = []
     if reason:
         t0 = time.perf_counter()
-        dataset = Dataset(store=OxigraphStore(store=store), default_union=True)
-        inconsistencies = closure_function(engine)(dataset, graph_iri(config.base, "inferred"))
+        inferred = graph_iri(config.base, "inferred")
+        if engine == "fast":
+            inconsistencies = closure_function(engine)(Dataset(store=OxigraphStore(store=store), default_union=True),
+                                                       inferred)
+        else:
+            copy = Dataset(default_union=True)
+            copy.addN((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object),  # type: ignore[misc]
+                       copy.graph(to_rdflib(q.graph_name)))
+                      for q in store.quads_for_pattern(None, None, None, None))
+            inconsistencies = closure_function(engine)(copy, inferred)
+            target = ox.NamedNode(str(inferred))
+            store.bulk_extend(ox.Quad(to_ox(s), to_ox(p), to_ox(o), target)  # type: ignore[arg-type]
+                              for s, p, o in copy.graph(inferred))
         timings["closure"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     union, hidden = ox.NamedNode(str(UNION_GRAPH)), ox.NamedNode(str(graph_iri(config.base, "inferred")))
@@ -243,6 +345,10 @@ class AssertedStore(OxigraphStore):
                                     for g in graphs]
             self._counts[key] = sum(int(row[0].value) for row in solutions)
         return self._counts[key]
+
+    def add_graph(self, graph):  # type: ignore[no-untyped-def,override]
+        """Nothing to add: rdflib's Dataset.graph(iri) calls this just to name a graph that the
+        store, read-only once built (and opened read-only from the cache), already holds."""
 
     def contexts(self, triple=None):  # type: ignore[no-untyped-def,override]
         return (g for g in super().contexts(triple) if str(g.identifier) not in self._hidden_names)

@@ -55,7 +55,7 @@ def create_app(config: Config | None = None, kg: KnowledgeGraph | None = None) -
     """
     config = config or Config()
     kg = kg if kg is not None else open_graph(config)
-    library = QueryLibrary.load(config)
+    library = QueryLibrary.load(config, eager=kg.engine.needs_algebra)
     service = QueryService(kg, config.max_results, config.max_query_bytes, library)
     pool = WorkerPool(service.answer, size=config.workers, timeout=config.query_timeout,
                       initializer=partial(init_worker, kg))

@@ -1,0 +1,138 @@
+"""The servers the benchmark compares, each started as its users start it, on 127.0.0.1.
+
+* caspian-kg on its default store (`caspian-kg serve`: the cached Oxigraph store, reopened);
+* caspian-kg on the memory store (`--store memory`: rdflib, parsed and reasoned at each start);
+* Oxigraph server (`oxigraph serve-read-only`, the PyPI `oxigraph` binary): the reference engine,
+  given our asserted triples plus our closure, since it does no reasoning of its own;
+* rdflib-endpoint (`pip install -e '.[bench]'`): the Python peer, FastAPI + uvicorn over an rdflib
+  Dataset of the same quads.
+
+Each `Server` knows how to send a SPARQL query text so that every engine answers the same
+question over the same dataset, and how long it took from spawn to its first answer.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config import Config
+from ..graph import data_files, graph_iri
+from ..stores.native import UNION_GRAPH
+
+ASK = "ASK {}"
+
+
+@dataclass
+class Server:
+    name: str
+    process: Any
+    base: str  # the SPARQL endpoint URL
+    dataset: list[tuple[str, str]] = field(default_factory=list)  # Protocol dataset parameters to send
+    started: float = 0.0  # seconds from spawn to the first answer
+    site: str = ""  # our own servers: the site root (saved queries, entity pages)
+
+    def url(self, query: str) -> str:
+        return self.base + "?" + urllib.parse.urlencode([("query", query), *self.dataset])
+
+    def stop(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=20)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def fetch(url: str, accept: str = "application/sparql-results+json", timeout: float = 120) -> bytes:
+    request = urllib.request.Request(url, headers={"Accept": accept})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return response.read()  # type: ignore[no-any-return]
+
+
+def _spawn(name: str, argv: list[str], base: str, env: dict[str, str] | None = None,
+           dataset: list[tuple[str, str]] | None = None, site: str = "", seconds: float = 900) -> Server:
+    """Start a server in its own process group and wait for its first answer to a query."""
+    t0 = time.perf_counter()
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    server = Server(name, process, base, list(dataset or []), site=site)
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            fetch(server.url(ASK), timeout=5)
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                server.stop()
+                raise RuntimeError(f"{name} did not come up ({' '.join(argv[:4])} …)") from None
+            time.sleep(0.02)
+    server.started = time.perf_counter() - t0
+    return server
+
+
+def caspian(name: str, root: Path, store: str, cache: Path) -> Server:
+    """`caspian-kg serve` as the README starts it (2 workers), validation off (the load step
+    already validated or the size makes SHACL the thing measured). Every bench client comes from
+    127.0.0.1: the per-client limits would measure themselves, so they are off, as on the peers."""
+    port = free_port()
+    env = dict(os.environ, CASPIAN_KG_ROOT=str(root), CASPIAN_KG_STORE=store, CASPIAN_KG_CACHE_DIR=str(cache),
+               CASPIAN_KG_PORT=str(port), CASPIAN_KG_HOST="127.0.0.1", CASPIAN_KG_CLIENT_QUERIES="1000",
+               CASPIAN_KG_CLIENT_RATE="none", CASPIAN_KG_VALIDATE="false")
+    site = f"http://127.0.0.1:{port}"
+    return _spawn(name, [sys.executable, "-m", "caspian_kg.cli", "serve"], site + "/sparql", env, site=site)
+
+
+def oxigraph_binary() -> str:
+    found = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or shutil.which("oxigraph")
+    if not found:
+        raise RuntimeError("the `oxigraph` binary is missing: pip install oxigraph")
+    return found
+
+
+def oxigraph_server(location: Path, root: Path) -> Server:
+    port = free_port()
+    return _spawn("Oxigraph server", [oxigraph_binary(), "serve-read-only", "--location", str(location), "--bind",
+                                      f"127.0.0.1:{port}"], f"http://127.0.0.1:{port}/query",
+                  dataset=protocol_dataset(root))
+
+
+def rdflib_endpoint(quads: Path) -> Server | None:
+    """rdflib-endpoint's own CLI on an N-Quads file (None when the package is not installed)."""
+    runner = shutil.which("rdflib-endpoint", path=str(Path(sys.executable).parent))
+    if runner is None:
+        return None
+    port = free_port()
+    return _spawn("rdflib-endpoint", [runner, "serve", str(quads), "--host", "127.0.0.1", "--port", str(port)],
+                  f"http://127.0.0.1:{port}/")
+
+
+def protocol_dataset(root: Path) -> list[tuple[str, str]]:
+    """The Protocol dataset Oxigraph must be given to answer like us: the asserted union plus
+    the closure as the default graph, and each of our graphs as a named graph. (With only
+    default-graph-uri the dataset has *no* named graphs, so `GRAPH <…/inferred> {…}` would
+    match nothing and Oxigraph would win by answering a different, empty question.)"""
+    config = Config(root=root)
+    inferred = str(graph_iri(config.base, "inferred"))
+    named = [str(graph_iri(config.base, name)) for name, _ in data_files(config)] + [inferred]
+    return ([("default-graph-uri", str(UNION_GRAPH)), ("default-graph-uri", inferred)]
+            + [("named-graph-uri", g) for g in named])
