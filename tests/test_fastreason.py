@@ -87,15 +87,24 @@ def test_unsupported_construct_falls_back_to_owlrl(tmp_path: Path) -> None:
 
 
 def test_loader_picks_the_engine_by_size(tmp_path: Path) -> None:
+    """`auto` on the memory store: owlrl below the threshold (the Oxigraph stores use the compiled
+    engine unless owlrl is asked for: test_reasoner_setting)."""
     root = make_root(tmp_path)
-    small = open_graph(Config(root=root, reasoner_threshold=10**9), validate=False)
-    fast = open_graph(Config(root=root, reasoner_threshold=0), validate=False)
+    small = open_graph(Config(root=root, store="memory", reasoner_threshold=10**9), validate=False)
+    fast = open_graph(Config(root=root, store="memory", reasoner_threshold=0), validate=False)
     assert (small.reasoner, fast.reasoner) == ("owlrl", "fast")
     # two loads: the ontology's blank nodes get new labels, so compare up to blank-node renaming
     assert isomorphic(small.dataset.graph(small.inferred_graph), fast.dataset.graph(fast.inferred_graph))
 
 
+@pytest.mark.parametrize("store", ["oxigraph", "memory"])
 @pytest.mark.parametrize("engine", ["owlrl", "fast"])
-def test_reasoner_setting(tmp_path: Path, engine: str) -> None:
-    kg = open_graph(Config(root=make_root(tmp_path), reasoner=engine), validate=False)
-    assert kg.reasoner == engine
+def test_reasoner_setting(tmp_path: Path, engine: str, store: str) -> None:
+    """The setting means the same on every store, even when the default store already holds a
+    closure of the same data computed by the other engine."""
+    root = make_root(tmp_path)
+    other = "fast" if engine == "owlrl" else "owlrl"
+    first = open_graph(Config(root=root, reasoner=other, store=store), validate=False)
+    kg = open_graph(Config(root=root, reasoner=engine, store=store), validate=False)
+    assert (first.reasoner, kg.reasoner) == (other, engine)
+    assert len(kg.dataset.graph(kg.inferred_graph)) == len(first.dataset.graph(first.inferred_graph))

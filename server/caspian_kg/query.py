@@ -127,11 +127,11 @@ class QueryService:
             if depth > MAX_NESTING:
                 raise BadRequest(NESTED_TOO_DEEPLY)
             if not self.engine.needs_algebra and not keywords:
-                prepared = Prepared(text, None)
+                prepared = Prepared(text, None, base=base or None)
             else:
                 query = parse_query(text, base, self.kg.prefixes())
                 default, named = dataset_clause(query)
-                prepared = Prepared(text, query if self.engine.needs_algebra else None, default, named)
+                prepared = Prepared(text, query if self.engine.needs_algebra else None, default, named, base or None)
             if len(self._memo) >= self.MEMO_SIZE:
                 self._memo.clear()
             self._memo[key] = prepared
@@ -155,7 +155,7 @@ class QueryService:
             if self.library is None:
                 raise BadRequest("no saved queries are loaded")
             saved = self.library.get(request.saved)
-            prepared = Prepared(saved.sparql, saved.prepared)
+            prepared = Prepared(saved.sparql, saved.prepared if self.engine.needs_algebra else None)
         else:
             prepared = self.prepare(request.text or "", request.base)
         default, named = request.default_graphs, request.named_graphs

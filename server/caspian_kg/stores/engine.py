@@ -50,6 +50,7 @@ class Prepared:
     algebra: Query | None
     from_default: tuple[str, ...] | None = None  # FROM graphs of the query itself
     from_named: tuple[str, ...] | None = None
+    base: str | None = None  # the base IRI relative IRIs resolve against (the endpoint's URL)
 
 
 class Engine(Protocol):

@@ -17,7 +17,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,8 @@ class OxigraphEngine:
         default, named = graph_lists(self.graphs, selection)
         try:
             result = self.store.query(text, default_graph=[ox.NamedNode(str(g)) for g in default] or ox.DefaultGraph(),
-                                      named_graphs=[ox.NamedNode(str(g)) for g in named], prefixes=self.prefixes)
+                                      named_graphs=[ox.NamedNode(str(g)) for g in named], prefixes=self.prefixes,
+                                      base_iri=prepared.base)
         except SyntaxError as exc:
             raise EngineSyntaxError(f"SPARQL syntax error: {one_line(str(exc), 400)}") from None
         if isinstance(result, ox.QuerySolutions):
@@ -89,7 +90,8 @@ def store_path(config: Config, version: str, reason: bool) -> tuple[Path, bool]:
     """(directory, kept in the cache?). The default spec `oxigraph` means one directory per dataset
     version under CACHE_DIR; anything else names the directory itself."""
     if config.store == "oxigraph":
-        return Path(config.cache_dir).expanduser().resolve() / (version if reason else f"{version}-asserted"), True
+        name = version + ("-owlrl" if _reasoner(config) == "owlrl" else "") + ("" if reason else "-asserted")
+        return Path(config.cache_dir).expanduser().resolve() / name, True
     return Path(config.store.removeprefix("oxigraph:")).resolve(), False
 
 
@@ -107,6 +109,8 @@ def open_oxigraph(config: Config, reason: bool = True, check: Check | None = Non
     path, cached = store_path(config, version, reason)
     started = time.perf_counter()
     meta = _built(path, version, config.base, reason)
+    if meta is not None and meta.get("reasoner", "fast") != _reasoner(config) and reason:
+        meta = None  # asked for the other OWL 2 RL engine: its closure is the same, but say so honestly
     if meta is not None:
         try:
             store = ox.Store.read_only(str(path / STORE_DIR)) if cached else _open_store(path)
@@ -158,6 +162,11 @@ def _build_in(path: Path, config: Config, files: list[tuple[str, Path]], version
     _write_meta(path, meta)
     kg.validated = meta["validated"]
     return kg
+
+
+def _reasoner(config: Config) -> str:
+    """The OWL 2 RL engine of an Oxigraph store: the compiled one unless owlrl is asked for."""
+    return "owlrl" if config.reasoner == "owlrl" else "fast"
 
 
 def _validate(kg: KnowledgeGraph, check: Check) -> None:
@@ -269,7 +278,7 @@ def _build(store: Any, config: Config, files: list[tuple[str, Path]], reason: bo
     # `auto` means the compiled engine here (tests prove it equal to owlrl); an explicit `owlrl` runs
     # on an in-memory copy, since Oxigraph refuses the generalised triples owlrl writes before
     # pruning ("7" a xsd:integer), and only its closure is copied back
-    engine = "owlrl" if config.reasoner == "owlrl" else "fast"
+    engine = _reasoner(config)
     inconsistencies: list[str] = []
     if reason:
         t0 = time.perf_counter()
@@ -308,6 +317,7 @@ class AssertedStore(OxigraphStore):
         self._counts: dict[str, int] = {}
         self._hidden_set = {ox.NamedNode(str(h)) for h in hidden}
         self._hidden_names = {str(h) for h in hidden}
+        self._union = {ox.NamedNode(str(UNION_GRAPH))}
 
     def triples(self, triple_pattern, context=None):  # type: ignore[no-untyped-def,override]
         """Without a context: the default graphs (deduplicated union + closure), so each
@@ -321,9 +331,20 @@ class AssertedStore(OxigraphStore):
             except (TypeError, ValueError):
                 return iter(())
         # to_rdflib, not oxrdflib's from_ox: a plain literal must come back plain
-        return (((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)),
-                 iter((from_ox_graph_name(q.graph_name, self),)))
+        return (((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)), self._graphs_of(q))
                 for q in quads)
+
+    def _graphs_of(self, quad: Any) -> Iterator[Any]:
+        """The named graphs a triple is in. A triple read from the helper union graph is in one
+        or more of our graphs: they are looked up only when the caller reads them (Dataset.quads,
+        TriG and N-Quads documents do; Dataset.triples does not), so the union's deduplication
+        costs triples() nothing and quads() one index lookup per triple."""
+        if quad.graph_name not in self._union:
+            yield from_ox_graph_name(quad.graph_name, self)
+            return
+        for found in self._inner.quads_for_pattern(quad.subject, quad.predicate, quad.object, None):
+            if found.graph_name not in self._union and found.graph_name not in self._hidden_set:
+                yield from_ox_graph_name(found.graph_name, self)
 
     def _pattern(self, pattern, graph):  # type: ignore[no-untyped-def]
         try:
@@ -345,6 +366,15 @@ class AssertedStore(OxigraphStore):
                                     for g in graphs]
             self._counts[key] = sum(int(row[0].value) for row in solutions)
         return self._counts[key]
+
+    def add(self, triple, context, quoted=False):  # type: ignore[no-untyped-def,override]
+        raise TypeError("the store is read-only once built")
+
+    def addN(self, quads):  # type: ignore[no-untyped-def,override]
+        raise TypeError("the store is read-only once built")
+
+    def remove(self, triple, context=None):  # type: ignore[no-untyped-def,override]
+        raise TypeError("the store is read-only once built")
 
     def add_graph(self, graph):  # type: ignore[no-untyped-def,override]
         """Nothing to add: rdflib's Dataset.graph(iri) calls this just to name a graph that the
