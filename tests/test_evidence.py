@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rdflib import Graph, Namespace
+from rdflib import Graph, Namespace, URIRef
 
 ROOT = Path(__file__).resolve().parents[1]
 CK = Namespace("https://w3id.org/caspian-kg/ontology#")
@@ -75,7 +75,6 @@ def test_some_passage_names_the_person(node: str, name: str, why: str) -> None:
     """A quotation's evidence names its speaker, and a node about a person names that person, in at
     least one passage ("…he stated:" alone does not say who)."""
     graph = union()
-    from rdflib import URIRef
     texts = [str(t) for t in graph.objects(URIRef(node), CK.evidence)]
     assert any(name in t for t in texts), f"no evidence passage of {node} names {name} ({why})"
 

@@ -15,7 +15,7 @@ from rdflib import Literal, URIRef
 from caspian_kg.graph import KnowledgeGraph
 
 README = Path(__file__).resolve().parents[1] / "ontology" / "README.md"
-BLOCKS = re.findall(r"```sparql\n(.*?)```", README.read_text("utf-8"), re.S)
+BLOCKS = re.findall(r"```sparql\n(.*?)```", README.read_text("utf-8"), re.DOTALL)
 
 
 def short(term: object, prefixes: dict[str, str]) -> str:
@@ -37,6 +37,6 @@ def test_pattern_answers(kg: KnowledgeGraph, block: str) -> None:
     prefixes = kg.prefixes()
     rows = [{short(term, prefixes) for term in row} for row in result]  # type: ignore[union-attr]
     assert rows, f"no answer:\n{block}"
-    for line in re.findall(r"^# expect: (.*)$", block, re.M):
+    for line in re.findall(r"^# expect: (.*)$", block, re.MULTILINE):
         wanted = set(shlex.split(line))
         assert any(wanted <= row for row in rows), f"no row has {wanted}:\n{block}"
