@@ -18,10 +18,12 @@ PREFIXES = {
     "skos": "http://www.w3.org/2004/02/skos/core#",
     "dcterms": "http://purl.org/dc/terms/",
     "ck": "https://w3id.org/caspian-kg/ontology#",
+    "schema": "https://schema.org/",
     **{k: f"https://w3id.org/caspian-kg/id/{v}/" for k, v in {
         "state": "state", "person": "person", "orgn": "org", "event": "event", "place": "place",
         "quote": "quote", "doc": "doc", "mship": "membership", "post": "post", "rel": "relation",
-        "agr": "agreement", "infra": "infrastructure"}.items()},
+        "agr": "agreement", "infra": "infrastructure", "claim": "claim", "stance": "stance",
+        "interval": "interval"}.items()},
 }
 PROLOGUE = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
 

@@ -55,6 +55,16 @@ def holds(kg: KnowledgeGraph, s: URIRef, p: URIRef, o: URIRef) -> bool:
         (URIRef(f"{ID}event/visit"), CK.involvesState, A),  # participation through representation
         (URIRef(f"{ID}place/town"), CK.locatedIn, B),  # transitive location
         (URIRef(f"{ID}membership/x-observer-c"), ORG.organization, X),  # role link ⊑ org:organization
+        (URIRef(f"{ID}event/visit"), CK.involvesState, B),  # the host state, directly
+        (URIRef(f"{ID}event/war"), CK.involvesState, D),  # a state participant, directly
+        (URIRef(f"{ID}event/idea"), CK.involvesState, C),  # the office held at the time of the event
+        (URIRef(f"{ID}event/visit"), CK.takesPlaceIn, URIRef(f"{ID}place/town")),  # ck:place ⊑ takesPlaceIn
+        (URIRef(f"{ID}event/visit"), CK.takesPlaceIn, URIRef(f"{ID}place/province")),  # place ∘ locatedIn
+        (URIRef(f"{ID}event/visit"), CK.takesPlaceIn, B),  # … at any depth
+        (URIRef(f"{ID}event/war"), CK.hasParticipant, D),  # stateParticipant ⊑ hasParticipant
+        (D, CK.supports, URIRef(f"{ID}event/idea")),  # stance chains
+        (A, CK.opposes, URIRef(f"{ID}event/idea")),
+        (D, CK.owns, URIRef(f"{ID}infrastructure/fleet")),  # inverse of ownedBy
     ],
 )
 def test_entailment(fixture_kg: KnowledgeGraph, s: URIRef, p: URIRef, o: URIRef) -> None:
@@ -70,6 +80,10 @@ def test_entailment(fixture_kg: KnowledgeGraph, s: URIRef, p: URIRef, o: URIRef)
         (D, CK.observerOf, Y),
         (A, CK.chairOf, X),
         (A, CK.observerOf, X),
+        (URIRef(f"{ID}event/idea"), CK.involvesState, A),  # the office's state only, not P's
+        (D, CK.opposes, URIRef(f"{ID}event/idea")),  # a stance is support or opposition, not both
+        (A, CK.supports, URIRef(f"{ID}event/idea")),
+        (URIRef(f"{ID}event/visit"), CK.involvesState, URIRef(f"{ID}place/town")),  # a place is not a state
     ],
 )
 def test_non_entailment(fixture_kg: KnowledgeGraph, s: URIRef, p: URIRef, o: URIRef) -> None:

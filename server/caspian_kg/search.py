@@ -11,7 +11,7 @@ from typing import Any
 SEARCH_LIMIT = 50
 # kinds of resource in search results, most wanted first (others follow, then these last)
 KIND_ORDER = ("state", "org", "person", "event", "place", "quote", "agreement", "infrastructure", "doc")
-KIND_LAST = ("membership", "interval", "claim", "relation", "post")
+KIND_LAST = ("membership", "interval", "claim", "stance", "relation", "post")
 # Azerbaijani and other letters that Unicode does not decompose into a base letter + accent
 FOLD = str.maketrans({"ə": "e", "Ə": "e", "ı": "i", "ł": "l", "Ł": "l", "ø": "o", "Ø": "o", "đ": "d",
                       "ß": "ss", "æ": "ae", "œ": "oe", "’": "'", "‘": "'"})
