@@ -31,6 +31,8 @@ from owlrl.XsdDatatypes import OWL_Datatype_Subsumptions, OWL_RL_Datatypes
 from rdflib import OWL, RDF, RDFS, BNode, Dataset, URIRef
 from rdflib.term import Node
 
+from .rule_names import RULES  # noqa: F401 - re-exported: the rules this module knows
+
 Triple = tuple[Node, Node, Node]
 MAX_DEPTH = 64  # far beyond the shipped closure's deepest derivation (measured: 7)
 FANOUT = 24  # candidate values tried per rule and axiom (any premise in the closure has a proof)
@@ -375,9 +377,7 @@ class Prover:
             self.depth[t], self.best[t] = 0, None
             return True
         if budget > 0:
-            if t not in self._steps:
-                self._steps[t] = self.catalogue(self.k, t)
-            for step in self._steps[t]:
+            for step in self.steps(t):
                 if all(self._prove(q, budget - 1) for q in step.premises):
                     depth = 1 + max((self.depth[q] for q in step.premises), default=0)
                     if known is None or depth < known:  # lowering keeps every dependant's depth larger
@@ -386,24 +386,30 @@ class Prover:
         self._failed[t] = budget
         return False
 
+    def steps(self, t: Triple) -> list[Step]:
+        """Every rule instance concluding `t` over the closure (computed once, shared)."""
+        if t not in self._steps:
+            self._steps[t] = self.catalogue(self.k, t)
+        return self._steps[t]
+
     def derivation(self, t: Triple) -> Step | None:
         """The chosen step for a proved triple (None for a leaf). Its premises have smaller depths."""
         return self.best[t]
 
-    def leaves_of(self, t: Triple) -> set[Triple]:
-        """The asserted triples the chosen derivation of `t` ends in."""
-        out, todo, seen = set(), [t], set()
+    def support(self, t: Triple) -> set[Triple]:
+        """Every statement of the chosen derivation of `t` (itself included)."""
+        todo, seen = [t], set()
         while todo:
             u = todo.pop()
-            if u in seen:
-                continue
-            seen.add(u)
-            step = self.best[u]
-            if step is None:
-                out.add(u)
-            else:
-                todo.extend(step.premises)
-        return out
+            if u not in seen:
+                seen.add(u)
+                step = self.best[u]
+                todo.extend(step.premises if step else ())
+        return seen
+
+    def leaves_of(self, t: Triple) -> set[Triple]:
+        """The asserted triples the chosen derivation of `t` ends in."""
+        return {u for u in self.support(t) if self.best[u] is None}
 
 
 def provers(dataset: Dataset, graphs: Mapping[str, URIRef]) -> tuple[Lookup, Prover, Prover]:
