@@ -19,6 +19,7 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import NamespaceManager
@@ -32,6 +33,7 @@ from .vocab import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, ck
 
 MAX_ALTERNATIVES = 4  # other derivations listed beside the chosen one (top level only)
 MAX_CITING = 2  # nodes shown as citing an entity's statement
+MAX_HOPS = 4  # links followed back from an entity to the nodes that cite it
 MAX_PASSAGES = 3
 
 
@@ -88,7 +90,6 @@ class Explainer:
         self.lookup, self.articles, self.everything = provers(kg.dataset, kg.graphs)
         self.evidence = ck(kg.base).evidence
         self._lock = threading.Lock()
-        self._proofs: dict[tuple[int, Triple], Proof] = {}
 
     def explain(self, triple: Triple) -> Explanation:
         """NoSuchStatement when the statement is not in the graph (asserted or inferred)."""
@@ -96,49 +97,43 @@ class Explainer:
             if not self.lookup.holds(triple) or (triple[1] == RDF.type and isinstance(triple[2], BNode)
                                                  and not self.lookup.graphs(triple)):
                 raise NoSuchStatement("no such statement in the graph (asserted or inferred)")
+            built: dict[Triple, Proof] = {}  # per call: a later search may lower a depth and change a step
             if self.lookup.graphs(triple):
-                proof = self._proof(self.everything, triple)
+                proof = self._proof(self.everything, triple, built)
                 return Explanation(triple, True, "asserted", proof, [], self.lookup.graphs(triple))
             prover = self.articles if self.articles.prove(triple) else self.everything
             if not prover.prove(triple):  # the test suite proves this never happens on the shipped data
                 raise NoSuchStatement("the statement is in the closure but no derivation was found for it")
+            # every search first (a search may lower a depth and change a chosen step), then build
+            proved = [step for step in prover.steps(triple) if all(prover.prove(q) for q in step.premises)]
+            chosen = prover.derivation(triple)
+            others = [step for step in proved if step != chosen
+                      and all(triple not in prover.support(q) for q in step.premises)][:MAX_ALTERNATIVES]
             leaves = prover.leaves_of(triple)
             graphs = tuple(sorted({g for t in leaves for g in self.lookup.graphs(t) if g in prover.leaves}))
-            ontology = self.kg.ontology_graph
-            basis = "ontology" if set(graphs) <= {ontology} else (
+            basis = "ontology" if set(graphs) <= {self.kg.ontology_graph} else (
                 "articles" if prover is self.articles else "background")
-            proof = self._proof(prover, triple)
-            return Explanation(triple, False, basis, proof, self._alternatives(prover, triple), graphs)
+            proof = self._proof(prover, triple, built)
+            alternatives = []
+            for step in others:  # other derivations whose premises are proved without the statement itself
+                alternative = Proof(triple, 1 + max((prover.depth[q] for q in step.premises), default=0), step.rule)
+                for q in step.premises:
+                    (alternative.axioms if is_axiom(q) else alternative.premises).append(self._proof(prover, q, built))
+                alternatives.append(alternative)
+            return Explanation(triple, False, basis, proof, alternatives, graphs)
 
-    def _proof(self, prover: Prover, t: Triple) -> Proof:
-        key = (id(prover), t)
-        if key in self._proofs:
-            return self._proofs[key]
+    def _proof(self, prover: Prover, t: Triple, built: dict[Triple, Proof]) -> Proof:
+        if t in built:
+            return built[t]
         step = prover.derivation(t) if prover.prove(t) else None
-        proof = Proof(t, prover.depth.get(t, 0))
-        self._proofs[key] = proof
+        proof = built[t] = Proof(t, prover.depth.get(t, 0))
         if step is None:
             proof.citations = self.citations(t, prover.leaves)
         else:
             proof.rule = step.rule
             for q in step.premises:
-                (proof.axioms if is_axiom(q) else proof.premises).append(self._proof(prover, q))
+                (proof.axioms if is_axiom(q) else proof.premises).append(self._proof(prover, q, built))
         return proof
-
-    def _alternatives(self, prover: Prover, t: Triple) -> list[Proof]:
-        """Other rule instances concluding `t` whose premises are proved without `t` itself."""
-        chosen = prover.derivation(t)
-        out: list[Proof] = []
-        for step in prover.steps(t):
-            if step == chosen or len(out) >= MAX_ALTERNATIVES:
-                continue
-            if all(prover.prove(q) and t not in prover.support(q) for q in step.premises):
-                depth = 1 + max((prover.depth[q] for q in step.premises), default=0)
-                alt = Proof(t, depth, step.rule)
-                for q in step.premises:
-                    (alt.axioms if is_axiom(q) else alt.premises).append(self._proof(prover, q))
-                out.append(alt)
-        return out
 
     def citations(self, t: Triple, allowed: frozenset[URIRef]) -> list[Citation]:
         """For each allowed graph stating `t`: the node citing it, its document and passages."""
@@ -161,16 +156,22 @@ class Explainer:
                                     tuple(passages[:MAX_PASSAGES]), next(named.objects(node, DCTERMS.source), None)))  # type: ignore[arg-type]
         return out
 
-    def _citing(self, named: object, t: Triple) -> list[Node]:
-        """Nodes of the same graph that name the statement's subject and cite a source, those
-        whose passages mention the subject by name first."""
+    def _citing(self, named: Any, t: Triple) -> list[Node]:
+        """Nodes of the same graph that cite a source and name the statement's subject, directly
+        or through a few links (a region is named by the village in it, which is named by the
+        school built there); those whose passages mention the subject by name first."""
         s = t[0]
-        candidates = sorted({n for n in named.subjects(None, s)  # type: ignore[attr-defined]
-                             if next(named.objects(n, PROV.wasDerivedFrom), None) is not None}, key=str)  # type: ignore[attr-defined]
-        name = label(self.kg, s).casefold()
-        candidates.sort(key=lambda n: not any(name in str(p).casefold()
-                                              for p in named.objects(n, self.evidence)))  # type: ignore[attr-defined]
-        return candidates[:MAX_CITING]
+        frontier, seen = [s], {s}
+        for _ in range(MAX_HOPS):
+            found = sorted({n for n in frontier if next(named.objects(n, PROV.wasDerivedFrom), None) is not None}
+                           - {s}, key=str)
+            if found:
+                name = label(self.kg, s).casefold()
+                found.sort(key=lambda n: not any(name in str(p).casefold() for p in named.objects(n, self.evidence)))
+                return found[:MAX_CITING]
+            frontier = sorted({n for node in frontier for n in named.subjects(None, node)} - seen, key=str)
+            seen.update(frontier)
+        return []
 
 
 _EXPLAINERS: dict[tuple[str, int], tuple[KnowledgeGraph, Explainer]] = {}

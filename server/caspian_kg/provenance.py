@@ -24,10 +24,13 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from .explain import BASIS_TEXT, Explainer, Explanation, Proof, label, rule_text, sentence, short
+from .formats import GRAPH_FORMATS, JSONLD, TURTLE
 from .graph import KnowledgeGraph
 from .reasoning.derivations import RULES, Triple
 from .vocab import DCTERMS, OWL, PROV, RDF, RDFS, ck
 
+# the formats an explanation is written in: JSON-LD and Turtle first, then every other graph format
+PROV_FORMATS = (JSONLD, TURTLE, *(f for f in GRAPH_FORMATS if f not in (JSONLD, TURTLE)))
 RULE_BASE = "https://www.w3.org/TR/owl2-profiles/#"  # the rule names are those of the profile's tables
 LIST_PREDICATES = (OWL.propertyChainAxiom, OWL.intersectionOf, OWL.unionOf)
 

@@ -29,9 +29,9 @@ from ..explain import (
     rule_text,
     sentence,
 )
-from ..formats import GRAPH_FORMATS, HTML, JSONLD, TURTLE, serialize_graph
+from ..formats import HTML, JSONLD, TURTLE, serialize_graph
 from ..graph import KnowledgeGraph
-from ..provenance import explain_url, graph_name, prov_graph, term_text
+from ..provenance import PROV_FORMATS, explain_url, graph_name, prov_graph, term_text
 from ..reasoning.derivations import Triple
 from . import helpers
 from .resource_page import View
@@ -41,7 +41,7 @@ bp = Blueprint("explain", __name__, template_folder="templates", static_folder="
                static_url_path="/explain-static")
 
 # HTML first (browsers), then PROV-O: JSON-LD and Turtle named first, every graph format offered
-OFFERED = (HTML, JSONLD, TURTLE, *(f for f in GRAPH_FORMATS if f not in (JSONLD, TURTLE)))
+OFFERED = (HTML, *PROV_FORMATS)
 PARAMETERS = ("s", "p", "o", "format")
 
 
