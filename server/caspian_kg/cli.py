@@ -142,7 +142,7 @@ def cmd_explain(args: argparse.Namespace, config: Config) -> int:
         print(render_text(kg, engine, explanation))
     else:
         fmt = next(f for f in GRAPH_FORMATS if f.matches(args.format))
-        sys.stdout.buffer.write(serialize_graph(prov_graph(kg, explanation), fmt))
+        sys.stdout.buffer.write(serialize_graph(prov_graph(kg, explanation, engine.lookup), fmt))
     return 0
 
 

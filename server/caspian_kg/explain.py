@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import NamespaceManager
 from rdflib.term import Node
 from rdflib.util import from_n3
@@ -29,6 +29,7 @@ from rdflib.util import from_n3
 from .errors import BadRequest, NoSuchStatement
 from .graph import KnowledgeGraph
 from .reasoning.derivations import RULES, Lookup, Prover, Triple, is_axiom, provers
+from .stores.engine import DatasetSelection, Prepared
 from .vocab import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, ck
 
 MAX_ALTERNATIVES = 4  # other derivations listed beside the chosen one (top level only)
@@ -87,7 +88,8 @@ class Explainer:
 
     def __init__(self, kg: KnowledgeGraph) -> None:
         self.kg = kg
-        self.lookup, self.articles, self.everything = provers(kg.dataset, kg.graphs)
+        remote = SparqlLookup(kg) if kg.engine.kind == "remote" else None
+        self.lookup, self.articles, self.everything = provers(kg.dataset, kg.graphs, remote)
         self.evidence = ck(kg.base).evidence
         self._lock = threading.Lock()
 
@@ -141,37 +143,96 @@ class Explainer:
         for graph in self.lookup.graphs(t):
             if graph not in allowed:
                 continue
-            named = self.kg.dataset.get_context(graph)
+            k = self.lookup
             nodes = [n for n in (t[0], t[2]) if not isinstance(n, Literal)
-                     and next(named.objects(n, PROV.wasDerivedFrom), None) is not None][:1]
+                     and k.graph_objects(graph, n, PROV.wasDerivedFrom)][:1]
             if not nodes and graph != self.kg.ontology_graph:
-                nodes = self._citing(named, t)
+                nodes = self._citing(graph, t)
             if not nodes:
                 out.append(Citation(graph))
             for node in nodes:
-                passages = sorted(str(p) for p in named.objects(node, self.evidence))
-                words = [label(self.kg, n).casefold() for n in (t[0], t[2]) if not isinstance(n, Literal)]
+                passages = sorted(str(p) for p in k.graph_objects(graph, node, self.evidence))
+                words = [label(self.kg, n, k).casefold() for n in (t[0], t[2]) if not isinstance(n, Literal)]
                 passages.sort(key=lambda text: not any(w in text.casefold() for w in words))
-                out.append(Citation(graph, node, next(named.objects(node, PROV.wasDerivedFrom), None),  # type: ignore[arg-type]
-                                    tuple(passages[:MAX_PASSAGES]), next(named.objects(node, DCTERMS.source), None)))  # type: ignore[arg-type]
+                document, reference = (next(iter(k.graph_objects(graph, node, q)), None)
+                                       for q in (PROV.wasDerivedFrom, DCTERMS.source))
+                out.append(Citation(graph, node, document, tuple(passages[:MAX_PASSAGES]), reference))  # type: ignore[arg-type]
         return out
 
-    def _citing(self, named: Any, t: Triple) -> list[Node]:
+    def _citing(self, graph: URIRef, t: Triple) -> list[Node]:
         """Nodes of the same graph that cite a source and name the statement's subject, directly
         or through a few links (a region is named by the village in it, which is named by the
         school built there); those whose passages mention the subject by name first."""
         s = t[0]
         frontier, seen = [s], {s}
         for _ in range(MAX_HOPS):
-            found = sorted({n for n in frontier if next(named.objects(n, PROV.wasDerivedFrom), None) is not None}
-                           - {s}, key=str)
+            k = self.lookup
+            found = sorted({n for n in frontier if k.graph_objects(graph, n, PROV.wasDerivedFrom)} - {s}, key=str)
             if found:
-                name = label(self.kg, s).casefold()
-                found.sort(key=lambda n: not any(name in str(p).casefold() for p in named.objects(n, self.evidence)))
+                name = label(self.kg, s, k).casefold()
+                found.sort(key=lambda n: not any(name in str(p).casefold() for p in k.graph_objects(graph, n, self.evidence)))
                 return found[:MAX_CITING]
-            frontier = sorted({n for node in frontier for n in named.subjects(None, node)} - seen, key=str)
+            frontier = sorted({n for node in frontier for n in k.graph_subjects(graph, None, node)} - seen, key=str)
             seen.update(frontier)
         return []
+
+
+class SparqlLookup(Lookup):
+    """The closure of a remote store, read with SPARQL through its engine (the default graph
+    is the union of the asserted graphs and the closure, as for every query). A blank node cannot
+    be named in a query, so every triple with one (the ontology's restrictions and lists) is
+    fetched once, with its graph, and those lookups are answered locally."""
+
+    def __init__(self, kg: KnowledgeGraph) -> None:
+        super().__init__(kg.dataset, [iri for name, iri in kg.graphs.items() if name != "inferred"])
+        self.engine = kg.engine
+        self.local = Dataset(default_union=True)
+        ours = set(kg.graphs.values())
+        found = self._rows("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o FILTER (isBlank(?s) || isBlank(?o)) } }", {})
+        for s, p, o, g in found:
+            if g in ours:
+                self.local.graph(g).add((s, p, o))
+
+    def _rows(self, text: str, bindings: dict[str, Node]) -> list[Any]:
+        return list(self.engine.query(Prepared(text, None), DatasetSelection(), bindings))  # type: ignore[arg-type]
+
+    def _ask(self, text: str, bindings: dict[str, Node]) -> bool:
+        return bool(self.engine.query(Prepared(text, None), DatasetSelection(), bindings).askAnswer)  # type: ignore[arg-type]
+
+    def _contains(self, t: Triple) -> bool:
+        if any(isinstance(x, BNode) for x in t):
+            return t in self.local
+        return self._ask("ASK { ?_s ?_p ?_o }", dict(zip(("_s", "_p", "_o"), t)))
+
+    def _find_objects(self, s: Node, p: Node) -> Iterable[Node]:
+        local = set(self.local.objects(s, p))  # type: ignore[arg-type]
+        if isinstance(s, BNode):
+            return local
+        rows = self._rows("SELECT DISTINCT ?o WHERE { ?_s ?_p ?o }", {"_s": s, "_p": p})
+        return local | {row[0] for row in rows if not isinstance(row[0], BNode)}
+
+    def _find_subjects(self, p: Node, o: Node) -> Iterable[Node]:
+        local = set(self.local.subjects(p, o))  # type: ignore[arg-type]
+        if isinstance(o, BNode):
+            return local
+        rows = self._rows("SELECT DISTINCT ?s WHERE { ?s ?_p ?_o }", {"_p": p, "_o": o})
+        return local | {row[0] for row in rows if not isinstance(row[0], BNode)}
+
+    def _graph_find(self, graph: URIRef, s: Node | None, p: Node | None, o: Node | None) -> Iterable[Node]:
+        local = self.local.get_context(graph)
+        if any(isinstance(x, BNode) for x in (s, p, o)):
+            return local.objects(s, p) if o is None else local.subjects(p, o)  # type: ignore[arg-type]
+        known = {"_g": graph, **{k: v for k, v in (("_s", s), ("_p", p), ("_o", o)) if v is not None}}
+        pattern = " ".join(f"?_{n}" if v is not None else f"?{n}" for n, v in zip("spo", (s, p, o)))
+        wanted = "?o" if o is None else "?s"
+        rows = self._rows(f"SELECT DISTINCT {wanted} WHERE {{ GRAPH ?_g {{ {pattern} }} }}", known)
+        found = set(local.objects(s, p) if o is None else local.subjects(p, o))  # type: ignore[arg-type]
+        return found | {row[0] for row in rows if not isinstance(row[0], BNode)}
+
+    def _in_graph(self, t: Triple, graph: URIRef) -> bool:
+        if any(isinstance(x, BNode) for x in t):
+            return t in self.local.get_context(graph)
+        return self._ask("ASK { GRAPH ?_g { ?_s ?_p ?_o } }", dict(zip(("_s", "_p", "_o", "_g"), (*t, graph))))
 
 
 _EXPLAINERS: dict[tuple[str, int], tuple[KnowledgeGraph, Explainer]] = {}
@@ -258,38 +319,45 @@ JOINERS = {OWL.propertyChainAxiom: ", then ", OWL.intersectionOf: " and ", OWL.u
 RESTRICTIONS = ((OWL.hasValue, "= {}"), (OWL.someValuesFrom, "some {}"), (OWL.allValuesFrom, "only {}"))
 
 
-def label(kg: KnowledgeGraph, node: Node) -> str:
-    """A human name: the English rdfs:label (or skos:prefLabel), else the prefixed name."""
+def label(kg: KnowledgeGraph, node: Node, lookup: Lookup | None = None) -> str:
+    """A human name: the English rdfs:label (or skos:prefLabel), else the prefixed name. Reads
+    through `lookup` when given (the explainer's: cached, and it works on a remote store)."""
     if isinstance(node, Literal):
         return str(node)
-    labels = list(kg.dataset.objects(node, RDFS.label)) or list(kg.dataset.objects(node, SKOS.prefLabel))
+    objects = lookup.objects if lookup is not None else (lambda s, p: tuple(kg.dataset.objects(s, p)))  # type: ignore[arg-type]
+    labels = list(objects(node, RDFS.label)) or list(objects(node, SKOS.prefLabel))
     english = [lab for lab in labels if getattr(lab, "language", None) in ("en", None)]
     if english or labels:
         return str(min(english or labels, key=str))
     if isinstance(node, BNode):
-        return _anonymous(kg, node)
+        return _anonymous(kg, node, lookup)
     return short(kg, node)
 
 
-def _anonymous(kg: KnowledgeGraph, node: BNode, joiner: str = ", then ") -> str:
+def _anonymous(kg: KnowledgeGraph, node: BNode, lookup: Lookup | None, joiner: str = ", then ") -> str:
     """A list as its items ("has participant, then represents"), a restriction by its parts."""
-    data = kg.dataset
-    if (node, RDF.first, None) in data:
+    objects = lookup.objects if lookup is not None else (lambda s, p: tuple(kg.dataset.objects(s, p)))  # type: ignore[arg-type]
+
+    def first(s: Node, p: Node) -> Node | None:
+        return next(iter(objects(s, p)), None)
+
+    if first(node, RDF.first) is not None:
         items: list[str] = []
-        head, seen = node, set()
-        while head != RDF.nil and head not in seen and head is not None:
+        head: Node | None = node
+        seen: set[Node] = set()
+        while head is not None and head != RDF.nil and head not in seen:
             seen.add(head)
-            items.extend(label(kg, i) for i in data.objects(head, RDF.first))
-            head = next(data.objects(head, RDF.rest), None)  # type: ignore[assignment]
+            items.extend(label(kg, i, lookup) for i in objects(head, RDF.first))
+            head = first(head, RDF.rest)
         return joiner.join(items)
-    prop = next(data.objects(node, OWL.onProperty), None)
+    prop = first(node, OWL.onProperty)
     for key, form in RESTRICTIONS:
-        value = next(data.objects(node, key), None)
+        value = first(node, key)
         if prop is not None and value is not None:
-            return f"[{label(kg, prop)} {form.format(label(kg, value))}]"
-    members = next(data.objects(node, OWL.intersectionOf), None)
-    if members is not None:
-        return "[" + _anonymous(kg, members, " and ") + "]"  # type: ignore[arg-type]
+            return f"[{label(kg, prop, lookup)} {form.format(label(kg, value, lookup))}]"
+    members = first(node, OWL.intersectionOf)
+    if isinstance(members, BNode):
+        return "[" + _anonymous(kg, members, lookup, " and ") + "]"
     return "an anonymous class"
 
 
@@ -303,13 +371,13 @@ def short(kg: KnowledgeGraph, node: Node) -> str:
         return str(node)
 
 
-def sentence(kg: KnowledgeGraph, triple: Triple) -> str:
+def sentence(kg: KnowledgeGraph, triple: Triple, lookup: Lookup | None = None) -> str:
     """The statement in words: "Kazakhstan — member of — Conference on Interaction…"."""
     s, p, o = triple
-    verb = SCHEMA_WORDS.get(p) or label(kg, p)  # type: ignore[call-overload]
+    verb = SCHEMA_WORDS.get(p) or label(kg, p, lookup)  # type: ignore[call-overload]
     joiner = JOINERS.get(p)  # type: ignore[call-overload]
-    thing = _anonymous(kg, o, joiner) if joiner and isinstance(o, BNode) else label(kg, o)
-    return f"{label(kg, s)} — {verb} — {thing}"
+    thing = _anonymous(kg, o, lookup, joiner) if joiner and isinstance(o, BNode) else label(kg, o, lookup)
+    return f"{label(kg, s, lookup)} — {verb} — {thing}"
 
 
 def rule_text(rule: str | None) -> str:

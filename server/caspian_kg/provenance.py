@@ -26,7 +26,7 @@ from rdflib.term import Node
 from .explain import BASIS_TEXT, Explainer, Explanation, Proof, label, rule_text, sentence, short
 from .formats import GRAPH_FORMATS, JSONLD, TURTLE
 from .graph import KnowledgeGraph
-from .reasoning.derivations import RULES, Triple
+from .reasoning.derivations import RULES, Lookup, Triple
 from .vocab import DCTERMS, OWL, PROV, RDF, RDFS, ck
 
 # the formats an explanation is written in: JSON-LD and Turtle first, then every other graph format
@@ -47,8 +47,8 @@ def statement_node(kg: KnowledgeGraph, triple: Triple) -> Node:
     return URIRef(explain_url(kg.base, triple))
 
 
-def prov_graph(kg: KnowledgeGraph, explanation: Explanation) -> Graph:
-    """The explanation as PROV-O."""
+def prov_graph(kg: KnowledgeGraph, explanation: Explanation, lookup: Lookup | None = None) -> Graph:
+    """The explanation as PROV-O (`lookup`: the explainer's, for labels on any store)."""
     graph = Graph()
     for prefix, ns in kg.dataset.namespaces():
         graph.bind(prefix, ns, override=False)
@@ -66,7 +66,7 @@ def prov_graph(kg: KnowledgeGraph, explanation: Explanation) -> Graph:
         graph.add((st, RDF.subject, s))
         graph.add((st, RDF.predicate, p))
         graph.add((st, RDF.object, o))
-        graph.add((st, RDFS.label, Literal(sentence(kg, proof.triple), lang="en")))
+        graph.add((st, RDFS.label, Literal(sentence(kg, proof.triple, lookup), lang="en")))
         if proof.asserted:
             for cite in proof.citations:
                 graph.add((st, DCTERMS.isPartOf, cite.graph))
@@ -142,9 +142,9 @@ def graph_name(kg: KnowledgeGraph, iri: URIRef) -> str:
 def render_text(kg: KnowledgeGraph, explainer: Explainer, explanation: Explanation) -> str:
     """The explanation as an indented tree: rule, axioms, premises, then each asserted
     statement's graph, source document, citing node and verbatim passage."""
-    lines = [triple_text(kg, explainer, explanation.triple), f"  “{sentence(kg, explanation.triple)}”"]
+    lines = [triple_text(kg, explainer, explanation.triple), f"  “{sentence(kg, explanation.triple, explainer.lookup)}”"]
     rests = ", ".join(graph_name(kg, g) for g in explanation.rests_on)
-    lines.append(f"  {BASIS_TEXT[explanation.basis]}" + (f"; rests on: {rests}" if rests and not explanation.asserted else ""))
+    lines.append(f"  {BASIS_TEXT[explanation.basis]}" + (f" [graphs: {rests}]" if rests and not explanation.asserted else ""))
     seen: set[Triple] = {explanation.triple}
 
     def proof_lines(proof: Proof, indent: str) -> None:
@@ -155,7 +155,7 @@ def render_text(kg: KnowledgeGraph, explainer: Explainer, explanation: Explanati
                     where += f", source {short(kg, cite.document)}"
                 lines.append(where)
                 if cite.node is not None and cite.node not in proof.triple:
-                    lines.append(f"{indent}  cited by {short(kg, cite.node)} ({label(kg, cite.node)})")
+                    lines.append(f"{indent}  cited by {short(kg, cite.node)} ({label(kg, cite.node, explainer.lookup)})")
                 lines.extend(f"{indent}  evidence: “{passage}”" for passage in cite.passages)
                 if cite.reference is not None:
                     lines.append(f"{indent}  reference: {cite.reference}")
@@ -163,7 +163,11 @@ def render_text(kg: KnowledgeGraph, explainer: Explainer, explanation: Explanati
         lines.append(f"{indent}by {rule_text(proof.rule)}")
         for kind, premises in (("axiom", proof.axioms), ("from", proof.premises)):
             for premise in premises:
-                lines.append(f"{indent}  {kind}  {triple_text(kg, explainer, premise.triple)}")
+                line = f"{indent}  {kind}  {triple_text(kg, explainer, premise.triple)}"
+                if premise.asserted and all(c.graph == kg.ontology_graph for c in premise.citations):
+                    lines.append(line + "   [ontology]")  # an axiom as written in ontology/caspian.ttl
+                    continue
+                lines.append(line)
                 if premise.triple in seen and not premise.asserted:
                     lines.append(f"{indent}        (derived above)")
                     continue

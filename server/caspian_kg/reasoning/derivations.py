@@ -28,12 +28,12 @@ from dataclasses import dataclass
 from owlrl.AxiomaticTriples import OWLRL_Datatypes_Disjointness
 from owlrl.OWLRL import OWLRL_Annotation_properties
 from owlrl.XsdDatatypes import OWL_Datatype_Subsumptions, OWL_RL_Datatypes
-from rdflib import OWL, RDF, RDFS, BNode, Dataset, URIRef
+from rdflib import OWL, RDF, RDFS, Dataset, URIRef
 from rdflib.term import Node
 
+from .lookup import Lookup, Triple
 from .rule_names import RULES  # noqa: F401 - re-exported: the rules this module knows
 
-Triple = tuple[Node, Node, Node]
 MAX_DEPTH = 64  # far beyond the shipped closure's deepest derivation (measured: 7)
 FANOUT = 24  # candidate values tried per rule and axiom (any premise in the closure has a proof)
 
@@ -59,67 +59,6 @@ def is_axiom(triple: Triple) -> bool:
     if p == TYPE:
         return str(o).startswith(SCHEMA_NAMESPACES)
     return str(p).startswith(SCHEMA_NAMESPACES)
-
-
-class Lookup:
-    """Cached pattern lookups over the closure (every graph, the inferred one included)."""
-
-    def __init__(self, dataset: Dataset, asserted_graphs: Iterable[URIRef]) -> None:
-        self.dataset = dataset
-        self.asserted_graphs = sorted(asserted_graphs)
-        self._holds: dict[Triple, bool] = {}
-        self._objects: dict[tuple[Node, Node], tuple[Node, ...]] = {}
-        self._subjects: dict[tuple[Node, Node], tuple[Node, ...]] = {}
-        self._graphs: dict[Triple, tuple[URIRef, ...]] = {}
-
-    def holds(self, t: Triple) -> bool:
-        """Is `t` in the closure? Membership of an anonymous class (`x a _:restriction`) is
-        pruned from the stored closure, so it is taken as possible here and must then be proved
-        by the rules (cls-hv2, cls-svf1…) like any other premise: never a leaf."""
-        if t not in self._holds:
-            self._holds[t] = t in self.dataset or (t[1] == TYPE and isinstance(t[2], BNode))
-        return self._holds[t]
-
-    def objects(self, s: Node, p: Node) -> tuple[Node, ...]:
-        if (s, p) not in self._objects:
-            self._objects[(s, p)] = tuple(sorted(set(self.dataset.objects(s, p)), key=str))  # type: ignore[arg-type]
-        return self._objects[(s, p)]
-
-    def subjects(self, p: Node, o: Node) -> tuple[Node, ...]:
-        if (p, o) not in self._subjects:
-            self._subjects[(p, o)] = tuple(sorted(set(self.dataset.subjects(p, o)), key=str))  # type: ignore[arg-type]
-        return self._subjects[(p, o)]
-
-    def graphs(self, t: Triple) -> tuple[URIRef, ...]:
-        """The asserted named graphs that hold `t` (empty: inferred only, or not in the graph)."""
-        if t not in self._graphs:
-            self._graphs[t] = tuple(g for g in self.asserted_graphs if t in self.dataset.get_context(g))
-        return self._graphs[t]
-
-    def items(self, head: Node) -> list[Node]:
-        """The members of an rdf:List."""
-        out: list[Node] = []
-        seen: set[Node] = set()
-        while head != RDF.nil and head not in seen:
-            seen.add(head)
-            out.extend(self.objects(head, RDF.first))
-            rest = self.objects(head, RDF.rest)
-            if not rest:
-                break
-            head = rest[0]
-        return out
-
-    def lists_with(self, member: Node) -> Iterator[Node]:
-        """The heads of the rdf:Lists that have `member` as an item."""
-        for cell in self.subjects(RDF.first, member):
-            head, seen = cell, {cell}
-            while True:
-                before = [c for c in self.subjects(RDF.rest, head) if c not in seen]
-                if not before:
-                    break
-                head = before[0]
-                seen.add(head)
-            yield head
 
 
 # --- the rules, backwards: which instances conclude (s, p, o)? ---------------------------------
@@ -412,10 +351,10 @@ class Prover:
         return {u for u in self.support(t) if self.best[u] is None}
 
 
-def provers(dataset: Dataset, graphs: Mapping[str, URIRef]) -> tuple[Lookup, Prover, Prover]:
+def provers(dataset: Dataset, graphs: Mapping[str, URIRef], lookup: Lookup | None = None) -> tuple[Lookup, Prover, Prover]:
     """(lookup, prover from the articles and the ontology, prover from every asserted graph)."""
     asserted = {name: iri for name, iri in graphs.items() if name != "inferred"}
-    lookup = Lookup(dataset, asserted.values())
+    lookup = lookup or Lookup(dataset, asserted.values())
     shared: dict[Triple, list[Step]] = {}
     articles = [iri for name, iri in asserted.items() if name.startswith("source/") or name == "ontology"]
     return lookup, Prover(lookup, articles, shared_steps=shared), Prover(lookup, asserted.values(), shared_steps=shared)

@@ -62,7 +62,7 @@ def explain_view() -> Response:
     if fmt is HTML:
         return helpers.conditional(lambda: helpers.html("explain.html", **page(kg, engine, explanation)).get_data(),
                                    fmt, variant)
-    return helpers.conditional(lambda: serialize_graph(prov_graph(kg, explanation), fmt), fmt, variant,
+    return helpers.conditional(lambda: serialize_graph(prov_graph(kg, explanation, engine.lookup), fmt), fmt, variant,
                                **{"Cache-Control": helpers.CACHE_CONTROL})
 
 
@@ -72,7 +72,7 @@ def page(kg: KnowledgeGraph, engine: Explainer, explanation: Explanation) -> dic
     shown: set[Triple] = set()
 
     def term(node: Node) -> dict[str, Any]:
-        text = label(kg, node)
+        text = label(kg, node, engine.lookup)
         href = view.href(str(node)) if isinstance(node, URIRef) else None
         return {"text": text, "href": href, "code": term_text(kg, engine, node),
                 "literal": isinstance(node, Literal)}
@@ -82,7 +82,7 @@ def page(kg: KnowledgeGraph, engine: Explainer, explanation: Explanation) -> dic
         repeated = t in shown and not proof.asserted
         shown.add(t)
         out: dict[str, Any] = {
-            "terms": [term(x) for x in t], "sentence": sentence(kg, t), "asserted": proof.asserted,
+            "terms": [term(x) for x in t], "sentence": sentence(kg, t, engine.lookup), "asserted": proof.asserted,
             "code": " ".join(term_text(kg, engine, x) for x in t), "repeated": repeated,
             "why": None if proof.asserted or any(isinstance(x, BNode) for x in t) else explain_path(kg, t),
             "rule": proof.rule, "rule_text": rule_text(proof.rule), "citations": [], "axioms": [], "premises": []}
