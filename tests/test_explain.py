@@ -391,3 +391,14 @@ def test_on_a_remote_store(oxigraph_server: str, kg: KnowledgeGraph, config: Con
     assert engine.explain(member).proof.rule == "cax-sco"
     with pytest.raises(NoSuchStatement):
         engine.explain(triple_of(kg, ("state:turkmenistan", "org:memberOf", "orgn:cica")))
+
+
+def test_a_literal_object_in_n_triples_syntax(client: Any, kg: KnowledgeGraph) -> None:
+    """The "why?" contract: /explain?s=<IRI>&p=<IRI>&o=<IRI, or a literal in N-Triples syntax>."""
+    inferred = sorted(t for t in kg.dataset.get_context(kg.inferred_graph) if isinstance(t[2], Literal))
+    assert inferred
+    s, p, o = inferred[0]
+    response = client.get("/explain", query_string={"s": str(s), "p": str(p), "o": o.n3()},
+                          headers={"Accept": "text/turtle"})
+    assert response.status_code == 200
+    assert (URIRef(explain_url(kg.base, (s, p, o))), RDF.object, o) in Graph().parse(data=response.data, format="turtle")
