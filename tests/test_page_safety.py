@@ -10,7 +10,8 @@ from flask.testing import FlaskClient
 
 HTML_ROUTES = ["/", "/search?q=baku", "/query", "/query?query=ASK%7B%7D", "/queries", "/queries/summits",
                "/queries/org-members?org=orgn:cica", "/id/state/azerbaijan.html", "/id/org/cica.html",
-               "/ontology.html", "/void.html", "/timeline", "/chart", "/chart/cica"]
+               "/ontology.html", "/void.html", "/timeline", "/chart", "/chart/cica",
+               "/explain?s=state:kazakhstan&p=org:memberOf&o=orgn:cica"]
 SVG_ROUTES = ["/timeline.svg", "/chart/cica.svg"]
 
 

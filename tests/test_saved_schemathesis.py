@@ -47,7 +47,7 @@ def test_every_public_route_is_documented(app: Flask) -> None:
     documented = {(op.method.upper(), op.path) for op in operations(app)}
     for route in [("GET", "/sparql"), ("POST", "/sparql"), ("GET", "/id/{path}"), ("GET", "/search"),
                   ("GET", "/export/caspian-kg.{extension}"), ("GET", "/health"), ("GET", "/queries"),
-                  ("GET", "/queries/org-members")]:
+                  ("GET", "/queries/org-members"), ("GET", "/explain")]:
         assert route in documented, route
 
 

@@ -27,7 +27,8 @@ PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX orgn: <https://w3id.org/caspian-kg/id/org/>
 SELECT ?member ?label WHERE { orgn:cica org:hasMember ?member . ?member rdfs:label ?label . }"""
 PAGES = ["/", "/query", "/search?q=cica", "/timeline", "/chart", "/chart/cica", "/queries", "/queries/org-members",
-         "/id/state/azerbaijan.html", "/ontology.html", "/void.html", "/query?query=" + quote(CICA_MEMBERS)]
+         "/id/state/azerbaijan.html", "/ontology.html", "/void.html", "/query?query=" + quote(CICA_MEMBERS),
+         "/explain?s=state:kazakhstan&p=org:memberOf&o=orgn:cica"]
 
 
 class Page(HTMLParser):

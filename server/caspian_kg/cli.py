@@ -21,9 +21,11 @@ from rdflib import BNode, Literal, URIRef
 from . import dumps, stats
 from .config import Config, documented
 from .errors import BadRequest, CaspianError, ValidationError
-from .formats import GRAPH_FORMATS, RESULT_FORMATS
+from .explain import explainer, parse_term
+from .formats import GRAPH_FORMATS, RESULT_FORMATS, serialize_graph
 from .graph import KnowledgeGraph
 from .open import open_graph
+from .provenance import prov_graph, render_text
 from .query import Answer, QueryRequest, QueryService, init_worker
 from .saved_queries import QueryLibrary, check_names
 from .stores.remote import publish, query_url
@@ -33,6 +35,8 @@ from .workers import WorkerPool
 QUERY_FORMATS = ("table", *(f.name for f in RESULT_FORMATS + GRAPH_FORMATS))
 # what "table" asks the service for: SPARQL JSON (drawn as a table) or, for a graph, Turtle
 TABLE_FORMATS = ("application/sparql-results+json", "text/turtle")
+# `-f` of explain: the text tree, or PROV-O in any graph format (by name or alternative name)
+EXPLAIN_FORMATS = ("text", *(n for f in GRAPH_FORMATS for n in (f.name, *f.names)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -98,9 +102,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, help="HTTP threads")
     p.add_argument("--base", help="canonical base IRI of the data")
     p.set_defaults(func=cmd_serve)
+    p = sub.add_parser("explain", help="why a statement holds: OWL 2 RL rule, axioms, premises down to the evidence",
+                       description="Explain S P O: full IRIs or the data's prefixed names (state:kazakhstan "
+                                   "org:memberOf orgn:cica); the object may be a literal in N-Triples syntax.")
+    p.add_argument("s")
+    p.add_argument("p")
+    p.add_argument("o")
+    p.add_argument("-f", "--format", default="text", choices=EXPLAIN_FORMATS,
+                   help="text (an indented tree, the default) or PROV-O RDF")
+    p.set_defaults(func=cmd_explain)
     _add_run_command(sub)
     _add_scale_commands(sub)
-    for name in ("query", "stats", "serve", "validate", "export", "run"):
+    for name in ("query", "stats", "serve", "validate", "export", "run", "explain"):
         if name in sub.choices:
             sub.choices[name].add_argument(
                 "--store", help="memory (default), a directory (Oxigraph on disk) or a SPARQL endpoint URL")
@@ -117,6 +130,20 @@ def _load(config: Config) -> KnowledgeGraph:
         file=sys.stderr,
     )
     return kg
+
+
+def cmd_explain(args: argparse.Namespace, config: Config) -> int:
+    kg = _load(config)
+    prefixes = kg.prefixes()
+    s, p, o = (parse_term(value, prefixes, position) for value, position in zip((args.s, args.p, args.o), "spo"))
+    engine = explainer(kg)
+    explanation = engine.explain((s, p, o))
+    if args.format == "text":
+        print(render_text(kg, engine, explanation))
+    else:
+        fmt = next(f for f in GRAPH_FORMATS if f.matches(args.format))
+        sys.stdout.buffer.write(serialize_graph(prov_graph(kg, explanation, engine.lookup), fmt))
+    return 0
 
 
 def cmd_validate(args: argparse.Namespace, config: Config) -> int:

@@ -62,6 +62,12 @@ class NotFound(CaspianError):
     exit_code = 2
 
 
+class NoSuchStatement(NotFound):
+    """`explain` of a statement that is neither asserted nor inferred (exit 1, as grep's "not found")."""
+
+    exit_code = 1
+
+
 class NotAcceptable(CaspianError):
     status = 406
     exit_code = 2

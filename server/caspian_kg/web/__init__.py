@@ -25,7 +25,7 @@ from ..open import open_graph
 from ..query import QueryService, init_worker
 from ..saved_queries import QueryLibrary
 from ..workers import WorkerPool
-from . import charts, errors, helpers, linked_data, openapi, pages, saved_queries, sparql
+from . import charts, errors, explain, helpers, linked_data, openapi, pages, saved_queries, sparql
 from .state import KEY, AppState, current
 
 access_log = logging.getLogger("caspian_kg.access")
@@ -68,7 +68,7 @@ def create_app(config: Config | None = None, kg: KnowledgeGraph | None = None) -
                           config.client_rate)
     app.extensions[KEY] = AppState(config, kg, library, service, pool,
                                    AnswerCache(config.cache_entries, config.cache_bytes), admission)
-    for module in (sparql, saved_queries, openapi, linked_data, pages, charts):
+    for module in (sparql, saved_queries, openapi, linked_data, pages, charts, explain):
         app.register_blueprint(module.bp)
     app.add_url_rule("/health", "health", health)
     _compress(app)

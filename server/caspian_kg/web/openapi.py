@@ -1,6 +1,6 @@
 """/openapi.json: the OpenAPI 3.1 description of every public route — the SPARQL endpoint, the
 saved queries (generated from the .rq headers: types, defaults, enumerated values), resources,
-dumps, search and health. Parameters are validated exactly as documented here (empty values
+explanations, dumps, search and health. Parameters are validated exactly as documented here (empty values
 refused, enumerations closed); tests/test_saved_schemathesis.py sends requests that break the
 document and expects each to be refused."""
 
@@ -13,6 +13,7 @@ from flask import Blueprint, Response, jsonify
 from ..config import VERSION
 from ..dumps import DUMP_EXTENSIONS
 from ..formats import DOCUMENT_FORMATS, GRAPH_FORMATS, HTML, JSON, RESULT_FORMATS, SPARQL_JSON
+from ..provenance import PROV_FORMATS
 from ..query import INFERENCE, QueryService
 from ..saved_queries import LEXICAL, Parameter, QueryLibrary, SavedQuery
 from .helpers import CACHE_CONTROL
@@ -196,6 +197,22 @@ def core_paths(service: QueryService, inference: dict[str, Any]) -> dict[str, An
                            _format([HTML, JSON])],
             "responses": {"200": {"description": "Matches", "content": _content([JSON, HTML])},
                           **_errors(400, 406)}}},
+        "/explain": {"get": {
+            "operationId": "explain", "summary": "Why a statement holds", "tags": ["linked data"],
+            "description": "An inferred statement: the OWL 2 RL rule, the ontology axioms and the premises, "
+                           "recursively, down to asserted statements with their named graph, source document "
+                           "and verbatim evidence, and whether it rests on the articles alone or on the cited "
+                           "background graph too. An asserted statement: where it is stated. As HTML or as "
+                           "PROV-O (JSON-LD, Turtle…). 404 when the statement is not in the graph.",
+            "parameters": [*({"name": name, "in": "query", "required": True, "schema": {"type": "string", "minLength": 1},
+                              "description": text} for name, text in (
+                                 ("s", "Subject: an IRI, or a prefixed name of the data (state:kazakhstan)."),
+                                 ("p", "Predicate: an IRI, a prefixed name (org:memberOf) or `a` (rdf:type)."),
+                                 ("o", 'Object: an IRI, a prefixed name, or a literal in N-Triples syntax ("2020"^^xsd:gYear).'))),
+                           _format([HTML, *PROV_FORMATS])],
+            "responses": {"200": {"description": "The explanation",
+                                  "content": _content([HTML, *PROV_FORMATS])},
+                          **_errors(400, 404, 406)}}},
         "/health": {"get": {
             "operationId": "health", "summary": "Liveness and what is loaded", "tags": ["meta"],
             "responses": {"200": {"description": "Status", "content": {"application/json": {
