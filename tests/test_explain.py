@@ -43,9 +43,14 @@ STATE, ORGN, EVENT = BASE + "id/state/", BASE + "id/org/", BASE + "id/event/"
 EXAMPLES = {
     "kazakhstan-member-of-cica": (("state:kazakhstan", "org:memberOf", "orgn:cica"), "articles"),
     "turkmenistan-observer-of-cica": (("state:turkmenistan", "ck:observerOf", "orgn:cica"), "articles"),
+    # the articles name Kyrgyzstan as the visit's host; the way through Japarov's office (a
+    # background fact) is shown as an alternative derivation
     "kyrgyzstan-through-japarov": (("event:aliyev-state-visit-kyrgyzstan", "ck:involvesState", "state:kyrgyzstan"),
-                                   "background"),
+                                   "articles"),
 }
+# an inference with no derivation from the articles alone: Nazarbayev acted as President of
+# Kazakhstan in 1992 (the office is a cited background fact; the articles name only the person)
+ON_BACKGROUND = ("event:cica-initiative-1992", "ck:involvesState", "state:kazakhstan")
 
 
 @pytest.fixture(scope="module")
@@ -180,9 +185,9 @@ def test_every_inferred_statement_has_a_well_founded_derivation(graphs: dict[str
 
 
 def test_background_means_no_derivation_from_the_articles_alone(kg: KnowledgeGraph) -> None:
-    """Kyrgyzstan's involvement in the 11 October visit rests only on the background's office."""
+    """Kazakhstan's involvement in the 1992 CICA initiative rests only on the background's office."""
     engine = Explainer(kg)
-    t = triple_of(kg, EXAMPLES["kyrgyzstan-through-japarov"][0])
+    t = triple_of(kg, ON_BACKGROUND)
     assert not engine.articles.prove(t) and engine.everything.prove(t)
     assert explain(kg, t).basis == "background"
 
@@ -291,7 +296,8 @@ def check_prov(graph: Graph, kg: KnowledgeGraph, triple: tuple[Any, Any, Any]) -
             reached.add(node)
             todo.extend(graph.objects(node, PROV.wasDerivedFrom))
     sources = {graph.value(n, PROV.hadPrimarySource) for n in reached} - {None}
-    assert URIRef(BASE + "id/doc/azerbaijan-central-asia-relations") in sources
+    articles = {URIRef(BASE + "id/doc/azerbaijan-central-asia-relations"), URIRef(BASE + "id/doc/turkic-factor-baku-bishkek")}
+    assert sources & articles, sources
     cited = [n for n in reached if (n, CK.evidence, None) in graph]
     assert cited and all(graph.value(n, PROV.wasDerivedFrom) is not None for n in cited)
     assert set(graph.objects(top, PROV.wasInfluencedBy)) >= {kg.ontology_graph}

@@ -107,10 +107,14 @@ class Explainer:
             if not prover.prove(triple):  # the test suite proves this never happens on the shipped data
                 raise NoSuchStatement("the statement is in the closure but no derivation was found for it")
             # every search first (a search may lower a depth and change a chosen step), then build
-            proved = [step for step in prover.steps(triple) if all(prover.prove(q) for q in step.premises)]
+            # alternatives may rest on the background graph even when the chosen one does not (the
+            # 11 October visit involves Kyrgyzstan as its host, and through Japarov's office too)
+            wide = self.everything
+            wide.prove(triple)
+            proved = [step for step in wide.steps(triple) if all(wide.prove(q) for q in step.premises)]
             chosen = prover.derivation(triple)
             others = [step for step in proved if step != chosen
-                      and all(triple not in prover.support(q) for q in step.premises)][:MAX_ALTERNATIVES]
+                      and all(triple not in wide.support(q) for q in step.premises)][:MAX_ALTERNATIVES]
             leaves = prover.leaves_of(triple)
             graphs = tuple(sorted({g for t in leaves for g in self.lookup.graphs(t) if g in prover.leaves}))
             basis = "ontology" if set(graphs) <= {self.kg.ontology_graph} else (
@@ -118,9 +122,9 @@ class Explainer:
             proof = self._proof(prover, triple, built)
             alternatives = []
             for step in others:  # other derivations whose premises are proved without the statement itself
-                alternative = Proof(triple, 1 + max((prover.depth[q] for q in step.premises), default=0), step.rule)
+                alternative = Proof(triple, 1 + max((wide.depth[q] for q in step.premises), default=0), step.rule)
                 for q in step.premises:
-                    (alternative.axioms if is_axiom(q) else alternative.premises).append(self._proof(prover, q, built))
+                    (alternative.axioms if is_axiom(q) else alternative.premises).append(self._proof(wide, q, built))
                 alternatives.append(alternative)
             return Explanation(triple, False, basis, proof, alternatives, graphs)
 
@@ -144,8 +148,8 @@ class Explainer:
             if graph not in allowed:
                 continue
             k = self.lookup
-            nodes = [n for n in (t[0], t[2]) if not isinstance(n, Literal)
-                     and k.graph_objects(graph, n, PROV.wasDerivedFrom)][:1]
+            nodes = [n for n in (t[0], t[2]) if not isinstance(n, Literal)  # a source's node, or a cited background one
+                     and (k.graph_objects(graph, n, PROV.wasDerivedFrom) or k.graph_objects(graph, n, DCTERMS.source))][:1]
             if not nodes and graph != self.kg.ontology_graph:
                 nodes = self._citing(graph, t)
             if not nodes:

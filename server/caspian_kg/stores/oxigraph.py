@@ -358,6 +358,8 @@ class AssertedStore(OxigraphStore):
         exact because each graph, and the deduplicated union, is a set. oxrdflib's
         COUNT(DISTINCT TRIPLE(...)) takes a minute on a million triples (/health calls this)."""
         key = "" if context is None else str(context.identifier if hasattr(context, "identifier") else context)
+        if key in self._hidden_names:
+            return 0
         if key not in self._counts:
             graphs = self._defaults if context is None and self._defaults else (
                 [ox.NamedNode(key)] if key else [ox.DefaultGraph()])
