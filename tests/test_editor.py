@@ -41,10 +41,10 @@ def test_vendored_yasgui_matches_its_recorded_version_checksums_and_licence() ->
     assert set(recorded) == {"yasgui.min.js", "yasgui.min.css"}
     for name, digest in recorded.items():
         assert hashlib.sha256((VENDOR / name).read_bytes()).hexdigest() == digest, name
-    pinned = re.search(r'^VERSION="\$\{1:-([0-9.]+)\}"', (ROOT / "tools" / "vendor_yasgui.sh").read_text(), re.M)
+    pinned = re.search(r'^VERSION="\$\{1:-([0-9.]+)\}"', (ROOT / "tools" / "vendor_yasgui.sh").read_text(), re.MULTILINE)
     assert pinned and f"| version | {pinned.group(1)} |" in readme
     assert "| licence | MIT" in readme and "MIT License" in (VENDOR / "LICENSE").read_text(encoding="utf-8")
-    package_data = re.search(r"^caspian_kg = \[(.*)\]$", (ROOT / "pyproject.toml").read_text(), re.M)
+    package_data = re.search(r"^caspian_kg = \[(.*)\]$", (ROOT / "pyproject.toml").read_text(), re.MULTILINE)
     assert package_data and '"web/static/vendor/yasgui/*"' in package_data.group(1)  # pip install ships it
 
 
