@@ -85,6 +85,7 @@ def editor_page() -> Response:
         sort_rows(table, sort, order == "desc")
         paging = page_rows(table, read_page(), {"query": shown, "sort": sort, "order": order})
     config = {"endpoint": request.url_root + "sparql", "editor": request.script_root + "/query",
+              "base": kg.base, "root": request.script_root + "/",
               "accept": EDITOR_ACCEPT, "query": DEFAULT_QUERY, "example": example if text is not None else None,
               **state.derived("editor-vocabulary", vocabulary),
               "examples": {e["name"]: {"summary": e["summary"], "text": e["text"]} for e in examples}}

@@ -49,6 +49,18 @@
     return window.location.origin + config.editor + "?query=" + encodeURIComponent(this.getQuery());
   };
 
+  // IRIs of this dataset open their page on this server (not the w3id.org IRI)
+  var Table = Yasgui.Yasr.plugins.table;
+  if (Table) {
+    var iriLink = Table.prototype.getUriLinkFromBinding;
+    Table.prototype.getUriLinkFromBinding = function (binding, prefixes) {
+      var html = iriLink.call(this, binding, prefixes);
+      if (binding.value.indexOf(config.base) !== 0) { return html; }
+      return html.split("href=\"" + config.base).join("href=\"" + config.root)
+        .split("href='" + config.base).join("href='" + config.root);
+    };
+  }
+
   var yasgui = new Yasgui(mount, {
     persistenceId: "caspian-kg-editor",
     autofocus: false,
@@ -66,8 +78,10 @@
       autocompleters: ["variables", "caspian-prefixes", "caspian-property", "caspian-class"],
       // Tab leaves the editor (keyboard users are never trapped); Ctrl/Cmd+Enter runs the query
       extraKeys: { Tab: false, "Shift-Tab": false },
-      resizeable: true,
-      editorHeight: "260px"
+      // the editor grows with its query (no scroll box inside the page to reach by keyboard)
+      editorHeight: "auto",
+      resizeable: false,
+      viewportMargin: Infinity
     },
     yasr: {
       prefixes: config.prefixes,
@@ -76,6 +90,42 @@
     }
   });
   window.caspianEditor = yasgui;  // for the browser tests and the curious
+
+  // accessible names YASGUI leaves out (axe: label, select-name), and a tab list holding only
+  // tabs (aria-required-children): its "+" button is hidden from assistive technology and the
+  // keyboard, and a "New query tab" button before the editor does the same for everyone
+  var names = [
+    [".CodeMirror textarea", "SPARQL query (Ctrl+Enter runs it; Tab leaves the editor)"],
+    [".autocomplete", "SPARQL endpoint"],
+    ["select.tableSizer", "Rows per page"],
+    [".tabsList .tab input[type=text]", "Tab name"]
+  ];
+  function repair() {
+    names.forEach(function (pair) {
+      Array.prototype.forEach.call(mount.querySelectorAll(pair[0]), function (el) {
+        if (!el.hasAttribute("aria-label")) { el.setAttribute("aria-label", pair[1]); }
+      });
+    });
+    Array.prototype.forEach.call(mount.querySelectorAll(".tabsList .addTab"), function (button) {
+      if (button.parentNode.getAttribute("aria-hidden") !== "true") {
+        button.parentNode.setAttribute("aria-hidden", "true");
+        button.tabIndex = -1;
+      }
+    });
+  }
+  var pending = false;
+  new MutationObserver(function () {
+    if (pending) { return; }
+    pending = true;
+    window.requestAnimationFrame(function () { pending = false; repair(); });
+  }).observe(mount, { childList: true, subtree: true });
+  repair();
+  var newTab = document.createElement("button");
+  newTab.type = "button";
+  newTab.className = "new-tab";
+  newTab.textContent = "New query tab";
+  newTab.addEventListener("click", function () { yasgui.addTab(true); });
+  mount.parentNode.insertBefore(newTab, mount);
 
   // the page's own form, results and share box are for the page without JavaScript
   var plain = document.getElementById("plain");
