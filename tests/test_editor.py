@@ -151,6 +151,9 @@ def test_the_editor_starts_with_the_query_and_share_links_stay_short(client: Fla
     assert "https://w3id.org/caspian-kg/ontology#observerOf" in config["properties"]
     assert "https://w3id.org/caspian-kg/ontology#State" in config["classes"]
     assert set(config["examples"]) == {q.name for q in of(app).library}
+    # saved queries open without the PREFIX lines that only repeat predeclared prefixes
+    assert "PREFIX ck:" in of(app).library.get("visits").sparql
+    assert all("PREFIX ck:" not in e["text"] for e in config["examples"].values())
 
 
 def test_large_results_are_paged_on_the_server(client: FlaskClient) -> None:

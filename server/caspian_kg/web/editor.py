@@ -42,6 +42,7 @@ ORDER BY ?label
 # Content-Security-Policy allows exactly that stylesheet by its hash and no other inline style
 # (tests/test_editor.py recomputes the hash from the vendored bundle).
 YASGUI_STYLE_HASHES = ("sha256-zCK2EVMoPc04mRF/g5CotUvxbJPWS+8V0b+s9ptqQIk=",)
+PREFIX_LINE = re.compile(r"^[ \t]*PREFIX[ \t]+([A-Za-z][\w.-]*|):[ \t]*<([^>]*)>[ \t]*\n", re.IGNORECASE | re.MULTILINE)
 PROPERTY_TYPES = (RDF.Property, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
 CLASS_TYPES = (OWL.Class, RDFS.Class)
 
@@ -69,7 +70,8 @@ def editor_page() -> Response:
     without JavaScript; YASGUI runs it again from the cache)."""
     state = current()
     kg = state.kg
-    examples = [{"name": q.name, "summary": q.summary, "text": example_text(q)} for q in state.library]
+    prefixes = kg.prefixes()
+    examples = [{"name": q.name, "summary": q.summary, "text": example_text(q, prefixes)} for q in state.library]
     text = helpers.single(request.args, "query")
     example = helpers.single(request.args, "example")
     if text is None and example:
@@ -98,10 +100,13 @@ def editor_page() -> Response:
     return response
 
 
-def example_text(query: Any) -> str:
+def example_text(query: Any, prefixes: dict[str, str] | None = None) -> str:
     """A saved query as runnable SPARQL: each parameter with a default is replaced by that
-    value, so the example answers something (here the user edits the text freely anyway)."""
+    value, so the example answers something (here the user edits the text freely anyway), and
+    PREFIX lines that only repeat a predeclared prefix are left out (the query means the same)."""
     text: str = query.sparql.strip()
+    if prefixes:
+        text = PREFIX_LINE.sub(lambda m: "" if prefixes.get(m.group(1)) == m.group(2) else m.group(0), text).lstrip()
     for param in query.parameters:
         if param.default is not None:
             term = param.parse(param.default).n3().replace("\\", "\\\\")  # a replacement template
