@@ -219,7 +219,7 @@ def test_an_unknown_path_says_where_and_a_wrong_method_says_which(client: FlaskC
     text = client.get("/no-such-page").get_data(as_text=True)
     assert text == "no page or resource at /no-such-page\n"
     html = client.get("/no-such-page", headers={"Accept": "text/html"}).get_data(as_text=True)
-    assert "<title>Not Found · caspian-kg</title>" in html and "<code>/no-such-page</code>" in html
+    assert "<title>Not found · caspian-kg</title>" in html and "<code>/no-such-page</code>" in html
     post = client.post("/query", headers={"Accept": "text/html"})
     assert post.status_code == 405 and post.mimetype == "text/html" and "GET" in post.headers["Allow"]
 

@@ -223,8 +223,8 @@ def test_the_error_page(open_page: Callable[..., Any], size: str) -> None:
     page = open_page(VIEWPORTS[size])
     response = page.goto("/chart/no-such-chart")
     assert response.status == 404
-    assert page.locator("h1").inner_text() == "Not Found"
-    assert page.title() == "Not Found · caspian-kg"
+    assert page.locator("h1").inner_text() == "Not found"
+    assert page.title() == "Not found · caspian-kg"
     page.get_by_label("Search names", exact=True).last.fill("kazakh")
     page.keyboard.press("Enter")
     page.wait_for_url("**/search?q=kazakh")

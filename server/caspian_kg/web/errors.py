@@ -55,7 +55,8 @@ def error_response(status: int, message: str) -> Response:
     wanted = request.accept_mimetypes.best_match(ERROR_TYPES)
     if wanted == "text/html":
         try:
-            html = render_template("error.html", status=status, title=title, message=message, path=request.path)
+            heading = title[:1] + title[1:].lower()  # "Not found", as the site writes headings
+            html = render_template("error.html", status=status, title=heading, message=message, path=request.path)
             response = Response(html, content_type=HTML.content_type)
         except Exception:  # a page that cannot render must still answer
             log.exception("the error page failed to render for %s", request.path)
