@@ -161,6 +161,26 @@ def test_example_links_and_share_links_open_the_query(open_page: Callable[..., A
     assert int(results_info(other).split(" of ")[1].split()[0]) == 28  # run on arrival
 
 
+def test_autocompletion_knows_this_datasets_prefixes_and_terms(open_page: Callable[..., Any]) -> None:
+    """Completion comes from this server's data (never from LOV or prefix.cc: no request leaves)."""
+    page = open_page()
+    page.goto("/query")
+    editor_ready(page)
+    hints = page.locator(".CodeMirror-hints li")
+    type_query(page, "PREFIX ")
+    page.keyboard.press("Control+Space")
+    hints.first.wait_for()
+    assert "ck: <https://w3id.org/caspian-kg/ontology#>" in hints.all_inner_texts()
+    page.keyboard.press("Escape")
+    type_query(page, "SELECT * WHERE { ?s ck:observ")
+    page.keyboard.press("Control+Space")
+    hints.first.wait_for()
+    offered = hints.all_inner_texts()
+    assert "ck:observerOf" in offered and all(h.startswith("ck:observ") for h in offered)
+    page.keyboard.press("Enter")  # takes the first
+    assert editor_text(page) == "SELECT * WHERE { ?s " + offered[0]
+
+
 def test_a_query_and_a_csv_download(open_page: Callable[..., Any]) -> None:
     page = open_page()
     page.goto("/query")
