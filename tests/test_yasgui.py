@@ -20,6 +20,8 @@ from a11y import DESKTOP, PHONE, VIEWPORTS, assert_usable
 from helpers import start_server, stop_server
 from test_browser import CHROMIUM, CHROMIUM_ARGS, screenshot
 
+from caspian_kg.web.editor import EDITOR_ACCEPT
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 if os.environ.get("CI") and not os.access(CHROMIUM, os.X_OK):  # CI must run them, never skip them
     pytest.fail(f"{CHROMIUM} is missing on CI: tests/setup.sh should have installed it", pytrace=False)
@@ -155,10 +157,13 @@ def test_example_links_and_share_links_open_the_query(open_page: Callable[..., A
     assert len(link) < 300, link  # no PREFIX lines, no YASGUI settings
     assert urlsplit(link).path == "/query" and parse_qs(urlsplit(link).query)["query"] == [CICA]
     other = open_page()
+    asked: list[str | None] = []
+    other.on("request", lambda r: asked.append(r.headers.get("accept")) if "/sparql?" in r.url else None)
     other.goto(link[len(server):])
     editor_ready(other)
     assert editor_text(other) == CICA
     assert int(results_info(other).split(" of ")[1].split()[0]) == 28  # run on arrival
+    assert asked == [EDITOR_ACCEPT]  # GET, as the page's own run: one answer-cache entry for both
 
 
 def test_autocompletion_knows_this_datasets_prefixes_and_terms(open_page: Callable[..., Any]) -> None:
