@@ -7,6 +7,7 @@ the same pages in Chromium, script included.
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ET
 from html import unescape
@@ -167,10 +168,13 @@ def test_search_page_lists_results_with_links(client: FlaskClient) -> None:
 # --- query editor ---------------------------------------------------------------------------------
 
 
-def test_editor_starts_with_prefixes_and_examples(client: FlaskClient) -> None:
+def test_editor_starts_with_the_query_and_examples_and_knows_the_prefixes(client: FlaskClient) -> None:
     text, page = get(client, "/query")
-    assert "PREFIX ck: <https://w3id.org/caspian-kg/ontology#>" in text
-    assert "PREFIX orgn: <https://w3id.org/caspian-kg/id/org/>" in text
+    textarea = text.split('name="query"')[1].split("</textarea>")[0]
+    assert "PREFIX" not in textarea and "orgn:cica" in textarea  # the query, not 26 PREFIX lines
+    config = json.loads(text.split('id="editor-config">')[1].split("</script>")[0])
+    assert config["prefixes"]["ck"] == "https://w3id.org/caspian-kg/ontology#"  # YASGUI knows them
+    assert config["prefixes"]["orgn"] == "https://w3id.org/caspian-kg/id/org/"
     assert page.all("form", action="/query") and page.all("textarea", name="query")
     assert len(page.all("option")) >= 20 and 'id="results-heading"' not in text  # nothing run yet
 
@@ -180,7 +184,7 @@ def test_query_runs_on_the_server_with_linked_results_downloads_and_share_url(cl
     rows = re.findall(r"<tr>.*?</tr>", text.split("<tbody>")[1], re.DOTALL)
     assert len(rows) == 28 and "28 rows" in text
     assert page.all("a", href="/id/state/kazakhstan")  # IRIs under the base link to local pages
-    downloads = [a["href"] for a in page.all("a") if a.get("href", "").startswith("/sparql?")]
+    downloads = [a["href"] for a in page.all("a") if a.get("href", "").startswith("/sparql?query=")]
     assert [parse_qs(urlsplit(h).query)["format"] for h in downloads] == [["json"], ["xml"], ["csv"], ["tsv"]]
     assert all(parse_qs(urlsplit(h).query)["query"] == [CICA_MEMBERS] for h in downloads)
     share = page.all("input", id="share-url")[0]["value"]
@@ -213,7 +217,7 @@ def test_ask_and_construct_results(client: FlaskClient) -> None:
     text, page = get(client, "/query?query=" + quote("CONSTRUCT { ?s a ?c } WHERE { ?s a ?c } LIMIT 2"))
     assert '<pre class="graph">' in text
     formats = [parse_qs(urlsplit(a["href"]).query)["format"][0] for a in page.all("a")
-               if a.get("href", "").startswith("/sparql?")]
+               if a.get("href", "").startswith("/sparql?query=")]
     assert formats == ["turtle", "nt", "jsonld", "rdfxml", "trig", "nquads"]
 
 

@@ -13,7 +13,7 @@ import logging
 import time
 from functools import partial
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request
 from flask_compress import Compress
 
 from ..admission import Admission, query_slots
@@ -25,7 +25,7 @@ from ..open import open_graph
 from ..query import QueryService, init_worker
 from ..saved_queries import QueryLibrary
 from ..workers import WorkerPool
-from . import charts, errors, explain, helpers, linked_data, openapi, pages, saved_queries, sparql
+from . import charts, editor, errors, explain, helpers, linked_data, openapi, pages, saved_queries, sparql
 from .state import KEY, AppState, current
 
 access_log = logging.getLogger("caspian_kg.access")
@@ -35,10 +35,6 @@ CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Expose-Headers": "ETag, Content-Type, Content-Length, Vary",
 }
-# every page is self-contained: no inline script or style, nothing from elsewhere, never framed
-CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                           "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-                           "frame-ancestors 'none'")
 DOCUMENT_TYPES = ("text/html", "image/svg+xml")
 PREFLIGHT_HEADERS = {
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
@@ -68,9 +64,10 @@ def create_app(config: Config | None = None, kg: KnowledgeGraph | None = None) -
                           config.client_rate)
     app.extensions[KEY] = AppState(config, kg, library, service, pool,
                                    AnswerCache(config.cache_entries, config.cache_bytes), admission)
-    for module in (sparql, saved_queries, openapi, linked_data, pages, charts, explain):
+    for module in (sparql, editor, saved_queries, openapi, linked_data, pages, charts, explain):
         app.register_blueprint(module.bp)
     app.add_url_rule("/health", "health", health)
+    app.add_url_rule("/favicon.ico", "favicon", favicon)
     _compress(app)
     errors.init_app(app)
     app.before_request(_start_timer)
@@ -116,6 +113,13 @@ def health() -> Response:
     return response
 
 
+def favicon() -> Response:
+    """/favicon.ico, which browsers ask for by name: the site's SVG icon (pages link it too)."""
+    response = current_app.send_static_file("favicon.svg")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 # --- HTTP hygiene ---------------------------------------------------------------------------
 
 
@@ -136,13 +140,14 @@ def _cors(response: Response) -> Response:
 def _security_headers(response: Response) -> Response:
     """nosniff and a referrer policy on everything; on pages (HTML, SVG) a strict CSP and no
     framing. And `Vary: Accept`: nearly every route negotiates (errors too: JSON or text), so a
-    shared cache must never hand one client's representation to another."""
+    shared cache must never hand one client's representation to another. A page may set its own
+    policy (`helpers.content_security_policy`: the editor allows one stylesheet YASGUI injects)."""
     if request.endpoint is None or not request.endpoint.endswith("static"):
         response.vary.add("Accept")
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
     if response.mimetype in DOCUMENT_TYPES:
-        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        response.headers.setdefault("Content-Security-Policy", helpers.content_security_policy())
         response.headers["X-Frame-Options"] = "DENY"
     return response
 

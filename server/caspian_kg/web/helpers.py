@@ -129,6 +129,14 @@ def results_table(kg: KnowledgeGraph, body: bytes) -> dict[str, Any]:
 CACHE_CONTROL = "public, max-age=300"
 
 
+def content_security_policy(style_hashes: Iterable[str] = ()) -> str:
+    """Every page is self-contained: no inline script or style, nothing from elsewhere, never
+    framed. `style_hashes` ('sha256-…') allow exactly those inline stylesheets, nothing else."""
+    styles = " ".join(["'self'", *(f"'{h}'" for h in style_hashes)])
+    return (f"default-src 'self'; script-src 'self'; style-src {styles}; img-src 'self' data:; "
+            "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
 def submit(job: QueryRequest) -> Answer:
     """Query work, admitted (`admission.Admission`: a slot, this client's share and rate) and run in
     the worker pool. Every route that does query work calls this; cached answers never get here."""
@@ -137,16 +145,26 @@ def submit(job: QueryRequest) -> Answer:
         return state.pool.submit(job)  # type: ignore[no-any-return]
 
 
+def job_etag(job: QueryRequest) -> str:
+    """The weak ETag and answer-cache key of a request: the dataset version and the request."""
+    return hashlib.sha256(repr((current().kg.version, job)).encode("utf-8")).hexdigest()[:32]
+
+
+def cached(job: QueryRequest) -> Answer:
+    """A request's answer from the app's answer cache, or run (`submit`) and cached. The editor
+    page runs its query as the editor's own /sparql request does, so the two share one run."""
+    return current().answers.get_or_run(job_etag(job), lambda: submit(job))  # type: ignore[no-any-return]
+
+
 def answer(job: QueryRequest, cache_control: str = CACHE_CONTROL) -> Response:
     """Run a query request in the worker pool and answer it: the same dataset version and the
     same request give the same bytes, so a weak ETag answers revalidations (304) and the app's
     answer cache spares repeated work. Every route that runs a query answers through here."""
-    state = current()
-    etag = hashlib.sha256(repr((state.kg.version, job)).encode("utf-8")).hexdigest()[:32]
+    etag = job_etag(job)
     if request.method in ("GET", "HEAD") and request.if_none_match.contains_weak(etag):
         response = Response(status=304)
     else:
-        result: Answer = state.answers.get_or_run(etag, lambda: submit(job))
+        result = cached(job)
         response = Response(result.body, content_type=result.content_type)
     response.set_etag(etag, weak=True)
     response.headers["Cache-Control"] = cache_control

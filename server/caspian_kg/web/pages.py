@@ -1,33 +1,24 @@
-"""The human web interface's pages: home, search and the query editor.
+"""The human web interface's pages: home and search (the query editor: `editor.py`).
 
 Every page is complete HTML rendered here, so all of it works without JavaScript; static/editor.js
-only adds conveniences (Ctrl+Enter, sorting in place, loading examples, filtering tiles). The
-editor asks the query service exactly as /sparql does — same worker pool, deadline and limits —
-and the download links point at /sparql itself, so what you see is what a client gets.
+only adds conveniences (sorting in place, filtering tiles).
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
-from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, request
 from rdflib import Literal, URIRef
 
-from ..errors import CaspianError, NotFound
-from ..formats import GRAPH_FORMATS, HTML, JSON, RESULT_FORMATS
+from ..formats import HTML, JSON
 from ..graph import KnowledgeGraph
-from ..query import QueryRequest
 from ..search import Name, fold, search
 from ..vocab import DCTERMS, FOAF, ORG, RDF, RDFS, SKOS, ck
 from . import helpers
 from .charts import organisations
 from .resource_page import View
 from .state import current
-
-# prefixes written at the top of a new query (the endpoint predeclares all of the data's anyway)
-EDITOR_PREFIXES = ("rdf", "rdfs", "xsd", "owl", "skos", "org", "prov", "time", "dcterms", "foaf", "ck")
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 
@@ -97,96 +88,3 @@ def search_page() -> Response:
     else:
         response = helpers.html("search.html", query=query, results=results)
     return response
-
-
-# --- the query editor ---------------------------------------------------------------------------
-
-
-def default_query(kg: KnowledgeGraph) -> str:
-    """A first query with the common prefixes written out (one to edit, not a blank page)."""
-    prefixes = kg.prefixes()
-    names = [p for p in EDITOR_PREFIXES if p in prefixes]
-    names += sorted(p for p, ns in prefixes.items() if ns.startswith(f"{kg.base}id/"))
-    lines = [f"PREFIX {p}: <{prefixes[p]}>" for p in names]
-    return "\n".join(lines) + (
-        "\n\n# Members of CICA, with the role of each membership\n"
-        "SELECT ?member ?label ?role WHERE {\n"
-        "  ?m org:organization orgn:cica ; org:member ?member ; org:role ?role .\n"
-        "  ?member rdfs:label ?label .\n"
-        "}\nORDER BY ?label\n")
-
-
-def example_text(query: Any) -> str:
-    """A saved query as runnable SPARQL: each parameter with a default is replaced by that
-    value, so the example answers something (here the user edits the text freely anyway)."""
-    text: str = query.sparql.strip()
-    for param in query.parameters:
-        if param.default is not None:
-            term = param.parse(param.default).n3().replace("\\", "\\\\")  # a replacement template
-            text = re.sub(r"[?$]" + re.escape(param.variable) + r"\b", term, text)
-    return text + "\n"
-
-
-def run_sparql(kg: KnowledgeGraph, text: str) -> tuple[dict[str, Any] | None, str | None, int]:
-    """Ask the query service, in the worker pool as /sparql does: (table, error message, status)."""
-    job = QueryRequest(text=text, base=request.url_root + "sparql", inference=helpers.inference(),
-                       formats=("application/sparql-results+json", "text/turtle"))
-    try:
-        answer = helpers.submit(job)
-    except CaspianError as exc:
-        return None, exc.message, exc.status
-    if answer.content_type.startswith("application/sparql-results+json"):
-        return helpers.results_table(kg, answer.body), None, 200
-    return {"text": answer.body.decode("utf-8")}, None, 200
-
-
-def sort_rows(table: dict[str, Any], column: str | None, descending: bool) -> None:
-    """Server-side sorting for the no-JavaScript page (the header links): numbers numerically,
-    everything else by its text, empty cells last."""
-    if not column or "vars" not in table or column not in table["vars"]:
-        return
-    i = table["vars"].index(column)
-
-    def key(row: list[dict[str, Any] | None]) -> tuple[int, float, str]:
-        c = row[i]
-        if c is None:
-            return (2, 0.0, "")
-        text = c.get("label") or c["text"]
-        try:
-            return (0, float(c["text"]), "")
-        except ValueError:
-            return (1, 0.0, text.casefold())
-
-    filled = [r for r in table["rows"] if r[i] is not None]
-    empty = [r for r in table["rows"] if r[i] is None]
-    table["rows"] = sorted(filled, key=key, reverse=descending) + empty
-
-
-def download_links(text: str, table: dict[str, Any] | None) -> dict[str, str]:
-    """/sparql URLs for the results in each format the query's form allows."""
-    formats = GRAPH_FORMATS if table is not None and "text" in table else RESULT_FORMATS
-    return {f.name: f"{request.script_root}/sparql?" + urlencode({"query": text, "format": f.name}) for f in formats}
-
-
-@bp.get("/query")
-def query_page() -> Response:
-    state = current()
-    kg = state.kg
-    examples = [{"name": q.name, "summary": q.summary, "text": example_text(q)} for q in state.library]
-    text = request.args.get("query")
-    example = request.args.get("example")
-    if text is None and example:
-        text = next((e["text"] for e in examples if e["name"] == example), None)
-        if text is None:
-            raise NotFound(f"no saved query named {example!r}")
-    table, error, status = None, None, 200
-    if text is not None and text.strip():
-        table, error, status = run_sparql(kg, text)
-        if table is not None:
-            sort_rows(table, request.args.get("sort"), request.args.get("order") == "desc")
-    shown = text if text is not None else default_query(kg)
-    return helpers.html("query.html", status=status, text=shown, ran=text is not None and bool(text.strip()),
-                 table=table, error=error, examples=examples,
-                 share=f"{request.script_root}/query?" + urlencode({"query": shown}),
-                 downloads=download_links(shown, table) if text else {},
-                 sort=request.args.get("sort"), order=request.args.get("order", "asc"))

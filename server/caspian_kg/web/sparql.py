@@ -1,7 +1,8 @@
 """The SPARQL 1.1 Protocol endpoint at /sparql: the HTTP door to the query service.
 
 This module only reads the Protocol's request (`read_protocol`: GET, form POST, direct POST,
-one query, UTF-8, no update forms), answers the service description, and hands a
+one query, UTF-8, no update forms), answers the service description (or, to a browser that asks
+for a page and sends no query, the editor: `editor.py`), and hands a
 `query.QueryRequest` to `helpers.answer`; parsing, the safety rules, dataset selection,
 evaluation and writing happen in the query service, in a forked worker with a deadline.
 """
@@ -20,7 +21,7 @@ from ..formats import FORMAT_IRIS, GRAPH_FORMATS, RESULT_FORMATS, serialize_grap
 from ..graph import KnowledgeGraph
 from ..query import QueryRequest
 from ..vocab import DCTERMS, FORMATS, RDF, RDFS, SD, VOID, XSD
-from . import helpers
+from . import editor, helpers
 from .state import current
 
 OWL_RDF_BASED = URIRef("http://www.w3.org/ns/entailment/OWL-RDF-Based")
@@ -44,6 +45,8 @@ def endpoint() -> Response:
         if request.method == "POST" or given:
             raise BadRequest(f"no query{' (but ' + ', '.join(given) + ')' if given else ''}: send it as the "
                              "'query' parameter or as an application/sparql-query body")
+        if editor.wants_page():  # a browser following a link: the editor, not a download
+            return editor.editor_page()
         return service_description(state.kg, state.config, params)
     if "" in params.getlist("default-graph-uri") + params.getlist("named-graph-uri"):
         raise BadRequest("an empty default-graph-uri or named-graph-uri names no graph")

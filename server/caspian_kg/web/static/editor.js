@@ -1,5 +1,6 @@
 // caspian-kg: progressive enhancement only; every page works without this file.
-// Query editor: Ctrl/Cmd+Enter runs, examples load into the editor, result tables sort in place.
+// The query editor's plain form (shown when YASGUI, static/query.js, is not running): Ctrl/Cmd+Enter
+// runs, a syntax error puts the caret where it is; result tables sort in place.
 // Membership chart: a filter box highlights matching tiles.
 (function () {
   "use strict";
@@ -23,17 +24,6 @@
     var offset = lines.reduce(function (n, line) { return n + line.length + 1; }, 0) + Number(where[2]) - 1;
     area.focus();
     area.setSelectionRange(offset, offset);
-  }
-
-  // examples: picking one fills the editor (the button still loads and runs it)
-  var select = document.getElementById("example");
-  var texts = document.getElementById("example-texts");
-  if (select && texts && area) {
-    var all = JSON.parse(texts.textContent);
-    select.addEventListener("change", function () {
-      area.value = all[select.selectedIndex - 1];  // option 0 is the "Choose…" prompt
-      area.focus();
-    });
   }
 
   // sortable tables: the header links sort on the server; here they sort in place
