@@ -1,9 +1,13 @@
 """A remote store: any engine speaking the SPARQL 1.1 Protocol (queries) and the Graph Store
-Protocol (`publish`): Oxigraph server, Fuseki, …
+Protocol (`publish`): Oxigraph server, Virtuoso, Fuseki, GraphDB, Neptune, …
 
 `caspian-kg publish --to URL` PUTs every asserted graph, the closure and the deduplicated union
 (`native.UNION_GRAPH`); `--store URL` then answers through it. Queries send `default-graph-uri`
-and `named-graph-uri` for our graphs, so the dataset is ours whatever the engine's own default.
+and `named-graph-uri` for our graphs, so the dataset is ours whatever the engine's own default
+(Virtuoso's is the union of every graph, its system graphs included).
+
+Credentials come from the URL (`http://user:password@host/...`, e.g. in CASPIAN_KG_STORE): they
+answer the engine's HTTP digest or basic challenge, and are never part of a message or log line.
 """
 
 from __future__ import annotations
@@ -37,7 +41,9 @@ class RemoteEngine:
     needs_algebra = False
 
     def __init__(self, url: str, timeout: float) -> None:
-        self.url, self.timeout = url, timeout
+        self.url, credentials = split_credentials(url)
+        self.timeout = timeout
+        self.opener = opener(self.url, credentials)
         self.graphs: dict[str, URIRef] = {}
         self.prefixes: dict[str, str] = {}  # predeclared, as on every store (the engine has none of ours)
         self.view: Dataset | None = None  # rdflib's SPARQLStore over the endpoint
@@ -59,7 +65,7 @@ class RemoteEngine:
                      "Accept": "application/sparql-results+json, application/n-triples;q=0.9"},
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with self.opener.open(request, timeout=self.timeout) as response:
                 content_type = response.headers.get_content_type()
                 data = response.read()
         except urllib.error.HTTPError as exc:
@@ -99,9 +105,9 @@ class _RemoteStore(SPARQLStore):
 
 def open_remote(config: Config) -> KnowledgeGraph:
     """A KnowledgeGraph answered by a remote SPARQL 1.1 endpoint (after `publish`)."""
-    url = config.store
     files = data_files(config) if config.data_dir.is_dir() else []
-    engine = RemoteEngine(url, config.query_timeout)
+    engine = RemoteEngine(config.store, config.query_timeout)
+    url, credentials = engine.url, split_credentials(config.store)[1]
     g, n = Variable("g"), Variable("n")
     names = engine.send("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", [], [])
     prefix = f"{config.base}graph/"
@@ -110,11 +116,13 @@ def open_remote(config: Config) -> KnowledgeGraph:
     graphs.setdefault("inferred", graph_iri(config.base, "inferred"))
     engine.graphs = graphs
     engine.prefixes = declared_prefixes(files)
-    counts = engine.send("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g", [], [])
+    ours = " ".join(f"<{iri}>" for iri in [*graphs.values(), UNION_GRAPH])
+    counts = engine.send(f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {ours} }} GRAPH ?g {{ ?s ?p ?o }} }} "
+                         "GROUP BY ?g", [], [])
     digest = hashlib.sha256(url.encode())
     for row in sorted(counts.bindings, key=lambda r: str(r[g])):  # type: ignore[index]
         digest.update(f"{row[g]} {row[n]}".encode())  # type: ignore[index]
-    dataset = Dataset(store=_RemoteStore(url, returnFormat="json"), default_union=True)
+    dataset = Dataset(store=_RemoteStore(url, returnFormat="json", auth=credentials), default_union=True)
     for prefix_name, ns in engine.prefixes.items():
         dataset.bind(prefix_name, ns, override=False)
     engine.view = dataset
@@ -141,33 +149,93 @@ def endpoint_of(url: str) -> tuple[str, int]:
 # --- publishing to a remote engine -------------------------------------------------------------
 
 
-def publish(kg: KnowledgeGraph, url: str, timeout: float = 300.0) -> dict[str, int]:
+CHUNK_TRIPLES = 50_000
+
+
+def publish(kg: KnowledgeGraph, url: str, timeout: float = 300.0, chunk: int = CHUNK_TRIPLES) -> dict[str, int]:
     """PUT every named graph (asserted graphs and the closure) to a Graph Store Protocol endpoint.
 
     `url` is the store's base (e.g. http://127.0.0.1:7878, where Oxigraph serves /store and
-    /query) or its Graph Store endpoint itself (…/store, Fuseki's …/data). Returns triples per graph.
+    /query) or its Graph Store endpoint itself (…/store, Fuseki's …/data, Virtuoso's
+    …/sparql-graph-crud-auth, GraphDB's …/rdf-graphs/service, Neptune's …/sparql/gsp), with
+    credentials in it when the endpoint asks for them. A graph of more than `chunk` triples is
+    sent as one PUT then POSTs (merge) of at most `chunk` triples each, so no engine sees an
+    unbounded request body. Returns triples per graph.
     """
-    store_url = _gsp_url(url)
+    store_url, credentials = split_credentials(_gsp_url(url))
+    client = opener(store_url, credentials)
     sent: dict[str, int] = {}
     for name, iri in [*sorted(kg.graphs.items()), ("asserted-union", UNION_GRAPH)]:
         body = kg.engine.export(iri)
-        target = f"{store_url}?{urllib.parse.urlencode({'graph': str(iri)})}"
-        request = urllib.request.Request(target, data=body, method="PUT",
-                                         headers={"Content-Type": "application/n-triples"})
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                response.read()
-        except urllib.error.HTTPError as exc:
-            raise StoreError(f"publishing {name} to {store_url}: HTTP {exc.code}: {exc.read()[:300]!r}") from None
-        except OSError as exc:
-            raise StoreError(f"publishing to {store_url} failed: {exc}") from None
+        target = f"{store_url}{'&' if '?' in store_url else '?'}{urllib.parse.urlencode({'graph': str(iri)})}"
+        for i, part in enumerate(chunks(body, chunk)):
+            request = urllib.request.Request(target, data=part, method="PUT" if i == 0 else "POST",
+                                             headers={"Content-Type": "application/n-triples"})
+            try:
+                with client.open(request, timeout=timeout) as response:
+                    response.read()
+            except urllib.error.HTTPError as exc:
+                raise StoreError(f"publishing {name} to {store_url}: HTTP {exc.code}: "
+                                 f"{_reason(exc)}") from None
+            except OSError as exc:
+                raise StoreError(f"publishing to {store_url} failed: {exc}") from None
         sent[name] = body.count(b"\n")
     return sent
 
 
+
+def chunks(body: bytes, size: int) -> list[bytes]:
+    """N-Triples `body` in parts of at most `size` triples, every triple with a blank node in the
+    first part: a blank node label is scoped to one request, so the triples that share it must
+    travel together (a literal that merely contains "_:" goes there too, which is harmless)."""
+    lines = body.splitlines(keepends=True)
+    if len(lines) <= size:
+        return [body]
+    blank = [line for line in lines if b"_:" in line]
+    named = [line for line in lines if b"_:" not in line]
+    first = size - len(blank) if len(blank) < size else 0
+    parts = [b"".join(blank + named[:first])]
+    parts += [b"".join(named[i:i + size]) for i in range(first, len(named), size)]
+    return parts
+
+
+def _reason(exc: urllib.error.HTTPError) -> str:
+    """The first line of an error answer (engines send pages or stack traces), at most 300 chars."""
+    if exc.code in (401, 403):
+        return "the endpoint refused the credentials (give user:password@ in the URL, or check them)"
+    text = exc.read()[:2000].decode("utf-8", "replace").strip() or str(exc.reason)
+    return " ".join(text.splitlines()[:1])[:300]
+
+
+def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """(`url` without user:password@, the (user, password) it carried or None)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None:
+        return url, None
+    clean = parts._replace(netloc=parts.netloc.rpartition("@")[2])
+    return (urllib.parse.urlunsplit(clean),
+            (urllib.parse.unquote(parts.username), urllib.parse.unquote(parts.password or "")))
+
+
+def opener(url: str, credentials: tuple[str, str] | None) -> urllib.request.OpenerDirector:
+    """urllib with the credentials answering the server's digest or basic challenge for `url`."""
+    if credentials is None:
+        return urllib.request.build_opener()
+    passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+    passwords.add_password(None, url, *credentials)  # type: ignore[arg-type]
+    return urllib.request.build_opener(urllib.request.HTTPDigestAuthHandler(passwords),
+                                       urllib.request.HTTPBasicAuthHandler(passwords))
+
+
+# Graph Store endpoint -> SPARQL query endpoint, for the engines whose paths we know
+_GSP_TO_QUERY = {"/sparql-graph-crud-auth": "/sparql", "/sparql-graph-crud": "/sparql",  # Virtuoso
+                 "/rdf-graphs/service": "", "/sparql/gsp": "/sparql",  # GraphDB, Neptune
+                 "/store": "/query", "/data": "/query"}  # Oxigraph server, Fuseki
+
+
 def _gsp_url(url: str) -> str:
     url = url.rstrip("/")
-    if url.endswith(("/store", "/data")):
+    if url.endswith(tuple(_GSP_TO_QUERY)):
         return url
     if url.endswith(("/query", "/sparql")):
         return url.rsplit("/", 1)[0] + "/store"
@@ -175,8 +243,12 @@ def _gsp_url(url: str) -> str:
 
 
 def query_url(url: str) -> str:
-    """The SPARQL query endpoint for a base URL given to `publish` (Oxigraph: /query)."""
-    url = url.rstrip("/")
+    """The SPARQL query endpoint for a URL given to `publish` (Oxigraph: /query, Virtuoso: /sparql),
+    without the credentials that publishing needed (they are never printed)."""
+    url = split_credentials(url)[0].rstrip("/")
     if url.endswith(("/query", "/sparql")):
         return url
-    return url.rsplit("/", 1)[0] + "/query" if url.endswith(("/store", "/data")) else url + "/query"
+    for gsp, query in _GSP_TO_QUERY.items():
+        if url.endswith(gsp):
+            return url[:-len(gsp)] + query
+    return url + "/query"
