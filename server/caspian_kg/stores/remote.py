@@ -234,9 +234,9 @@ _GSP_TO_QUERY = {"/sparql-graph-crud-auth": "/sparql", "/sparql-graph-crud": "/s
 
 
 def _gsp_url(url: str) -> str:
+    if url.rstrip("/").endswith(tuple(_GSP_TO_QUERY)):
+        return url  # as given (Neptune's documented endpoint ends with a slash)
     url = url.rstrip("/")
-    if url.endswith(tuple(_GSP_TO_QUERY)):
-        return url
     if url.endswith(("/query", "/sparql")):
         return url.rsplit("/", 1)[0] + "/store"
     return url + "/store"
