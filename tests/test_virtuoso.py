@@ -119,6 +119,29 @@ def test_blank_nodes_survive_a_chunked_publish(published: KnowledgeGraph, kg: Kn
     assert terms(ask(published, text, False)) == mine and len(mine) >= 3
 
 
+@pytest.mark.parametrize("authorise_first", [True, False])
+def test_a_large_body_is_sent_once_and_authorised(virtuoso: Virtuoso, authorise_first: bool,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 4 MB PUT to the digest-protected endpoint: sent unauthorised, Virtuoso answers 401 and
+    closes before reading it (a broken pipe); the client fetches the challenge first."""
+    if not authorise_first:
+        monkeypatch.setattr(remote.GraphStoreClient, "_authorise", lambda self, request: None)
+    url, credentials = remote.split_credentials(virtuoso.gsp_url)
+    graph = f"urn:test:large-{authorise_first}"
+    body = b"".join(b"<urn:test:s%d> <urn:test:p> \"%d\" .\n" % (i, i) for i in range(100_000))
+    client = remote.GraphStoreClient(url, credentials, 120.0)
+    if not authorise_first:
+        with pytest.raises(OSError):
+            client.send(f"{url}?graph={graph}", "PUT", body)
+        return
+    client.send(f"{url}?graph={graph}", "PUT", body)
+    count = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+    request = urllib.request.Request(f"{virtuoso.sparql_url}?{urllib.parse.urlencode({'query': count})}",
+                                     headers={"Accept": "application/sparql-results+json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert json.loads(response.read())["results"]["bindings"][0]["n"]["value"] == "100000"
+
+
 def test_chunks_keep_blank_node_triples_together() -> None:
     named = [b"<http://a/%d> <http://p> \"x\" .\n" % i for i in range(10)]
     blank = [b"_:b1 <http://p> _:b2 .\n", b"_:b2 <http://p> \"y\" .\n"]

@@ -12,6 +12,7 @@ answer the engine's HTTP digest or basic challenge, and are never part of a mess
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import re
@@ -109,19 +110,18 @@ def open_remote(config: Config) -> KnowledgeGraph:
     engine = RemoteEngine(config.store, config.query_timeout)
     url, credentials = engine.url, split_credentials(config.store)[1]
     g, n = Variable("g"), Variable("n")
-    names = engine.send("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", [], [])
+    # one query names the graphs and counts them: Virtuoso answers this GROUP BY from its graph
+    # index in 30 ms at 300k triples, where SELECT DISTINCT ?g took 45 s (it scans every quad)
+    counts = engine.send("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g", [], [])
     prefix = f"{config.base}graph/"
-    present = sorted(str(row[g]) for row in names.bindings)  # type: ignore[index]
-    graphs = {iri[len(prefix):]: URIRef(iri) for iri in present if iri.startswith(prefix)}
+    present = {str(row[g]): str(row[n]) for row in counts.bindings}  # type: ignore[index]
+    graphs = {iri[len(prefix):]: URIRef(iri) for iri in sorted(present) if iri.startswith(prefix)}
     graphs.setdefault("inferred", graph_iri(config.base, "inferred"))
     engine.graphs = graphs
     engine.prefixes = declared_prefixes(files)
-    ours = " ".join(f"<{iri}>" for iri in [*graphs.values(), UNION_GRAPH])
-    counts = engine.send(f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {ours} }} GRAPH ?g {{ ?s ?p ?o }} }} "
-                         "GROUP BY ?g", [], [])
     digest = hashlib.sha256(url.encode())
-    for row in sorted(counts.bindings, key=lambda r: str(r[g])):  # type: ignore[index]
-        digest.update(f"{row[g]} {row[n]}".encode())  # type: ignore[index]
+    for iri in sorted({str(iri) for iri in graphs.values()} | {str(UNION_GRAPH)}):  # ours, not the engine's own
+        digest.update(f"{iri} {present.get(iri, 0)}".encode())
     dataset = Dataset(store=_RemoteStore(url, returnFormat="json", auth=credentials), default_union=True)
     for prefix_name, ns in engine.prefixes.items():
         dataset.bind(prefix_name, ns, override=False)
@@ -163,31 +163,74 @@ def publish(kg: KnowledgeGraph, url: str, timeout: float = 300.0, chunk: int = C
     unbounded request body. Returns triples per graph.
     """
     store_url, credentials = split_credentials(_gsp_url(url))
-    client = opener(store_url, credentials)
+    client = GraphStoreClient(store_url, credentials, timeout)
     sent: dict[str, int] = {}
     for name, iri in [*sorted(kg.graphs.items()), ("asserted-union", UNION_GRAPH)]:
         body = kg.engine.export(iri)
         target = f"{store_url}{'&' if '?' in store_url else '?'}{urllib.parse.urlencode({'graph': str(iri)})}"
-        for i, part in enumerate(chunks(body, chunk)):
-            request = urllib.request.Request(target, data=part, method="PUT" if i == 0 else "POST",
-                                             headers={"Content-Type": "application/n-triples"})
-            try:
-                with client.open(request, timeout=timeout) as response:
-                    response.read()
-            except urllib.error.HTTPError as exc:
-                raise StoreError(f"publishing {name} to {store_url}: HTTP {exc.code}: "
-                                 f"{_reason(exc)}") from None
-            except OSError as exc:
-                raise StoreError(f"publishing to {store_url} failed: {exc}") from None
+        try:
+            if not sent:
+                client.send(target, "POST", b"")  # an empty merge: wrong credentials fail here, cheaply
+            for i, part in enumerate(chunks(body, chunk)):
+                client.send(target, "PUT" if i == 0 else "POST", part)
+        except urllib.error.HTTPError as exc:
+            raise StoreError(f"publishing {name} to {store_url}: HTTP {exc.code}: {_reason(exc)}") from None
+        except OSError as exc:
+            raise StoreError(f"publishing to {store_url} failed: {exc}") from None
         sent[name] = body.count(b"\n")
     return sent
 
 
+class GraphStoreClient:
+    """Sends Graph Store requests. With credentials, a body is sent once and already authorised:
+    a server may answer 401 and close the connection before reading a body it has not yet
+    authorised (Virtuoso does), which the client would only see as a broken pipe. So an
+    empty request of the same method fetches the challenge (digest: a fresh nonce) first."""
+
+    def __init__(self, url: str, credentials: tuple[str, str] | None, timeout: float) -> None:
+        self.credentials, self.timeout = credentials, timeout
+        self.opener = opener(url, credentials)
+        passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+        if credentials is not None:
+            passwords.add_password(None, url, *credentials)  # type: ignore[arg-type]
+        self.digest = urllib.request.HTTPDigestAuthHandler(passwords)
+
+    def send(self, url: str, method: str, body: bytes) -> None:
+        request = self._request(url, method, body)
+        if self.credentials is not None and body:
+            self._authorise(request)
+        with self.opener.open(request, timeout=self.timeout) as response:
+            response.read()
+
+    @staticmethod
+    def _request(url: str, method: str, body: bytes) -> urllib.request.Request:
+        return urllib.request.Request(url, data=body, method=method, headers={"Content-Type": "application/n-triples"})
+
+    def _authorise(self, request: urllib.request.Request) -> None:
+        assert self.credentials is not None
+        try:  # PUT or POST of nothing: harmless, the real body follows
+            with urllib.request.urlopen(self._request(request.full_url, request.get_method(), b""),
+                                        timeout=self.timeout) as response:
+                response.read()
+            return  # no authentication asked
+        except urllib.error.HTTPError as exc:
+            challenge = exc.headers.get("WWW-Authenticate", "") if exc.code == 401 else ""
+        scheme, _, params = challenge.partition(" ")
+        if scheme.lower() == "digest":
+            chal = urllib.request.parse_keqv_list(urllib.request.parse_http_list(params))
+            value = self.digest.get_authorization(request, chal)
+            if value:
+                request.add_unredirected_header("Authorization", f"Digest {value}")
+        elif scheme.lower() == "basic":
+            token = base64.b64encode(":".join(self.credentials).encode()).decode()
+            request.add_unredirected_header("Authorization", f"Basic {token}")
+
 
 def chunks(body: bytes, size: int) -> list[bytes]:
-    """N-Triples `body` in parts of at most `size` triples, every triple with a blank node in the
-    first part: a blank node label is scoped to one request, so the triples that share it must
-    travel together (a literal that merely contains "_:" goes there too, which is harmless)."""
+    """N-Triples `body` in parts of at most `size` triples, except that every triple with a blank
+    node goes in the first part, however many: a blank node label is scoped to one request, so
+    the triples that share it must travel together (a literal that merely contains "_:" goes
+    there too, which is harmless)."""
     lines = body.splitlines(keepends=True)
     if len(lines) <= size:
         return [body]
