@@ -4,7 +4,11 @@
 # - Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium; it never downloads one);
 # - Apache Jena (libapache-jena-java, whose jars tests/jena.py runs as `riot --validate`) for the
 #   independent RDF validator of tests/test_jena.py, and a Java runtime when there is none (the
-#   package does not depend on one).
+#   package does not depend on one);
+# - Virtuoso Open Source (virtuoso-opensource-7) for the remote-store tests of tests/test_virtuoso.py.
+#   Its packaged service is never started: the tests run their own `virtuoso-t -f` with their own
+#   virtuoso.ini in a temporary directory (tests/virtuoso.py). On a machine without a policy-rc.d
+#   one that refuses every service start is put in place for the install, then removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,9 +23,17 @@ MISSING=()
 [ -x /usr/bin/chromium ] || MISSING+=(chromium)
 installed libapache-jena-java || MISSING+=(libapache-jena-java)
 command -v java >/dev/null || MISSING+=(default-jre-headless)
+installed virtuoso-opensource-7 || MISSING+=(virtuoso-opensource-7)
 
 if [ "${#MISSING[@]}" -gt 0 ]; then
     if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
     $SUDO apt-get update -qq
+    NO_SERVICES=""  # Debian's own switch (invoke-rc.d reads it): exit 101 = no service may start
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        NO_SERVICES=/usr/sbin/policy-rc.d
+        printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$NO_SERVICES" >/dev/null
+        $SUDO chmod +x "$NO_SERVICES"
+        trap '$SUDO rm -f "$NO_SERVICES"' EXIT
+    fi
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${MISSING[@]}" >/dev/null
 fi
