@@ -25,10 +25,12 @@ from ..describe import describe, ontology_dataset, rdf_bytes
 from ..errors import CaspianError, NotFound
 from ..formats import DOCUMENT_FORMATS, EXTENSIONS, GRAPH_FORMATS, HTML, Format, negotiate
 from ..graph import KnowledgeGraph
+from ..views import views
 from ..vocab import ck
 from ..void import describe_dataset
 from . import errors, helpers
-from .resource_page import ontology_page, resource_page, void_page
+from .entity_page import entity_page
+from .resource_page import ontology_page, void_page
 from .state import current
 
 bp = Blueprint("linked_data", __name__, template_folder="templates", static_folder="static",
@@ -78,7 +80,7 @@ def resource(rest: str) -> WerkzeugResponse:
 
 def require(kg: KnowledgeGraph, iri: URIRef) -> None:
     """NotFound unless the IRI occurs in the data (as subject or object, closure included)."""
-    if (iri, None, None) not in kg.dataset and (None, None, iri) not in kg.dataset:
+    if not views(kg).known(iri):
         raise NotFound(f"no resource <{iri}> in this dataset")
 
 
@@ -90,7 +92,7 @@ def resource_document(kg: KnowledgeGraph, iri: URIRef, path: str, extension: str
     variant = f"{iri[len(kg.base):]}.{extension}-{'rl' if inference else 'none'}"
     links = document_links(path, str(iri), fmt)
     if fmt is HTML:
-        return helpers.conditional(lambda: render_template("resource.html", **resource_page(kg, iri, inference)).encode(),
+        return helpers.conditional(lambda: render_template("resource.html", **entity_page(kg, iri, request.script_root, inference)).encode(),
                                    fmt, variant, Link=links)
     return helpers.conditional(lambda: rdf_bytes(describe(kg, iri, inference), fmt), fmt, variant, Link=links)
 
