@@ -46,7 +46,7 @@ def test_pages_stay_small_and_plain(client: FlaskClient) -> None:
 def test_each_value_once_per_group(client: FlaskClient) -> None:
     for path in PAGES:
         text = get(client, path)
-        for section in re.findall(r'<section class="group" id="([^"]+)">(.*?)</section>', text, re.S):
+        for section in re.findall(r'<section class="group" id="([^"]+)">(.*?)</section>', text, re.DOTALL):
             values = re.findall(r'<li class="value[^"]*">(?:<div class="main">)?(?:<q>.*?</q> )?<a href="([^"]+)"', section[1])
             assert len(values) == len(set(values)), (path, section[0])
 
@@ -97,13 +97,13 @@ def test_same_page_on_the_oxigraph_store(client: FlaskClient, config, oxigraph_k
     other = app.test_client()
     for path in PAGES:
         ours, theirs = get(client, path), get(other, path)
-        strip = lambda s: re.sub(r'(?s)<footer class="colophon">.*', "", s)  # noqa: E731
+        strip = lambda s: re.sub(r'(?s)<footer class="colophon">.*', "", s)
         assert strip(ours) == strip(theirs), path
 
 
 def test_views_are_built_through_the_engine_only(kg: KnowledgeGraph) -> None:
     index = build(kg)
     assert index.known(URIRef(DEFAULT_BASE + "id/state/azerbaijan"))
-    assert sum(len(v) for by_p in index.out.values() for v in by_p.values()) == len(set(
-        (s, p, o) for s, p, o, _ in kg.dataset.quads((None, None, None, None))))
+    assert sum(len(v) for by_p in index.out.values() for v in by_p.values()) == len({
+        (s, p, o) for s, p, o, _ in kg.dataset.quads((None, None, None, None))})
     assert Path(__file__).exists()
