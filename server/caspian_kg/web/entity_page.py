@@ -129,7 +129,7 @@ def _group(key: str, title: str, rows: list[dict[str, Any]], order: str = "label
 
 
 def _slug(text: str) -> str:
-    return "g-" + "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")
+    return "g-" + re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def entity_page(kg: KnowledgeGraph, iri: URIRef, root: str, inference: bool = True) -> dict[str, Any]:
@@ -331,8 +331,8 @@ def _summary(label: str, kinds: list[str], groups: list[dict[str, Any]]) -> str:
     article = "an" if kinds and kinds[0][:1].lower() in "aeiou" else "a"
     parts = [f"{label} is {article} {' and '.join(k.lower() if k[:1].isupper() and k[1:2].islower() else k for k in kinds)}."
              if kinds else f"{label}."]
-    for group in [g for g in groups if g["summary"]][:6]:
-        names = [row["value"]["label"] for row in group["rows"][:3] if row.get("value")]
+    for group in [g for g in groups if g["summary"]][:4]:
+        names = [row["value"]["label"] for row in group["rows"][:2] if row.get("value")]
         if not names or not group["summary"]:
             continue
         rest = group["count"] - len(names)
