@@ -116,6 +116,9 @@ def _merge(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             first["qualifiers"] += [q for q in row["qualifiers"] if q not in first["qualifiers"]]
             first["also"] += [a for a in row["also"] if a not in first["also"]]
             first["statements"] = first.get("statements", 1) + 1
+            sources = {r["doc"] for r in first["refs"]}
+            first["note"] = (f"stated in {len(sources)} sources" if len(sources) > 1
+                             else f"{first['statements']} statements in one source, merged")
         else:
             merged[key] = row
     return list(merged.values())
@@ -162,8 +165,8 @@ def entity_page(kg: KnowledgeGraph, iri: URIRef, root: str, inference: bool = Tr
     # memberships: rows under the role, from either end
     as_member: dict[str, list[dict[str, Any]]] = {}
     as_org: dict[str, list[dict[str, Any]]] = {}
-    for node in index.subjects(ORG.member, iri) + [n for p in (ORG.organization, k.memberIn, k.observerIn, k.chairIn)
-                                                    for n in index.subjects(p, iri)]:
+    nodes = {n for p in (ORG.member, ORG.organization, k.memberIn, k.observerIn, k.chairIn) for n in index.subjects(p, iri)}
+    for node in sorted(nodes, key=str):
         if not is_a(node, ORG.Membership):
             continue
         inferred_links(iri, node)
@@ -186,7 +189,8 @@ def entity_page(kg: KnowledgeGraph, iri: URIRef, root: str, inference: bool = Tr
         title = f"{role_label.capitalize()} of" if role_label != "role not stated" else "Affiliated with (role not stated)"
         groups.append(_group(_slug(title)[2:], title, rows))
     for role_label, rows in sorted(as_org.items()):
-        title = "Affiliates (role not stated)" if role_label == "role not stated" else f"{role_label.capitalize()}s"
+        plural = "s" if len({(r["value"] or {}).get("iri") for r in rows}) > 1 else ""
+        title = "Affiliates (role not stated)" if role_label == "role not stated" else f"{role_label.capitalize()}{plural}"
         groups.append(_group(_slug(title)[2:], title, rows))
 
     # events, quotations and other evidence-bearing nodes linked to the subject
@@ -369,6 +373,6 @@ def _document(kg: KnowledgeGraph, terms: Terms, doc: Node) -> dict[str, Any] | N
         if at in starts:
             out.append(Markup("<mark>"))
         if i + 1 < len(points):
-            out.append(escape(text[at:points[i + 1]]))
+            out.append(escape(text[at:points[i + 1]].replace("\n", "\n\n")))  # a blank line between paragraphs
     untitled = index.has(doc, k.notStatedInSource, DCTERMS.title, False)
     return {"html": Markup("").join(out), "cited": len(found), "untitled": untitled}

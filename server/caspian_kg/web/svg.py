@@ -288,7 +288,7 @@ def membership_svg(organisation: str, affiliates: list[Affiliate], columns: int 
         x = float(left)  # the key: every segment named in full, wrapping to the next line
         for heading, role, n in counted:
             words = f"{n} {heading.lower()}"
-            room = 18 + len(words) * CHAR_WIDTH + 14
+            room = 18 + len(words) * CHAR_WIDTH * 1.15 + 22  # generous: the key must never overlap
             if x + room > right and x > left:
                 x, y = float(left), y + 20
             fill, stroke = ROLE_STYLE[role]
