@@ -107,3 +107,16 @@ def test_views_are_built_through_the_engine_only(kg: KnowledgeGraph) -> None:
     assert sum(len(v) for by_p in index.out.values() for v in by_p.values()) == len({
         (s, p, o) for s, p, o, _ in kg.dataset.quads((None, None, None, None))})
     assert Path(__file__).exists()
+
+
+def test_same_page_on_a_remote_store(client: FlaskClient, config, kg: KnowledgeGraph, oxigraph_server: str) -> None:  # type: ignore[no-untyped-def]
+    """The views are read through the engine, so a remote SPARQL store gives the same pages."""
+    from caspian_kg.open import open_graph
+    from caspian_kg.stores import remote
+
+    remote.publish(kg, oxigraph_server)
+    published = open_graph(config.with_(store=remote.query_url(oxigraph_server)))
+    other = create_app(config, published).test_client()
+    strip = lambda s: re.sub(r'(?s)<footer class="colophon">.*', "", s)
+    for path in PAGES:
+        assert strip(get(client, path)) == strip(get(other, path)), path

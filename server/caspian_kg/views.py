@@ -191,15 +191,16 @@ def document_title(index: Index, doc: Node) -> str:
     return label.removeprefix("Source article: ").strip() or str(doc)
 
 
-def source_text(kg: KnowledgeGraph, index: Index, doc: Node) -> str | None:
-    """The verbatim text of a source document (`ck:textFile`, relative to the data folder)."""
+def source_text(kg: KnowledgeGraph, index: Index, doc: Node, data_dir: Path | None = None) -> str | None:
+    """The verbatim text of a source document (`ck:textFile`, relative to the data folder:
+    `data_dir`, else the folder the graph's files were read from; a remote store has none)."""
     if doc in index.texts:
         return index.texts[doc]
     index.texts[doc] = None
     name = index.value(doc, ck(kg.base).textFile, False)
     if name is None:
         return None
-    folders = {path.parent for path in kg.files.values()}
+    folders = {path.parent for path in kg.files.values()} | ({data_dir} if data_dir is not None else set())
     for folder in sorted(folders):
         path = Path(folder) / str(name)
         if path.is_file() and path.resolve().is_relative_to(Path(folder).resolve()):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -38,8 +39,11 @@ def _q(text: str) -> str:
 class Terms:
     """RDF terms as the template shows them: labels, local links, plain literals."""
 
-    def __init__(self, kg: KnowledgeGraph, index: Index, root: str) -> None:
-        self.kg, self.index, self.root, self.ck = kg, index, root, ck(kg.base)
+    def __init__(self, kg: KnowledgeGraph, index: Index, root: str, data_dir: Path | None = None) -> None:
+        self.kg, self.index, self.root, self.ck, self.data_dir = kg, index, root, ck(kg.base), data_dir
+
+    def text(self, doc: Node) -> str:
+        return source_text(self.kg, self.index, doc, self.data_dir) or ""
 
     def href(self, iri: str) -> str | None:
         if iri.startswith(self.kg.base):
@@ -92,7 +96,7 @@ class Terms:
         out = []
         for passage in self.index.objects(node, self.ck.evidence, inference):
             text = str(passage)
-            doc = next((d for d in docs if text in (source_text(self.kg, self.index, d) or "")), docs[0] if docs else None)
+            doc = next((d for d in docs if text in self.text(d)), docs[0] if docs else None)
             page = self.href(str(doc)) if doc is not None else None
             out.append({"passage": text, "doc": self.label(doc) if doc is not None else None,
                         "href": f"{page}.html#{anchor(text)}" if page else None})
@@ -135,10 +139,11 @@ def _slug(text: str) -> str:
     return "g-" + re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def entity_page(kg: KnowledgeGraph, iri: URIRef, root: str, inference: bool = True) -> dict[str, Any]:
-    """Everything resource.html shows about `iri`."""
+def entity_page(kg: KnowledgeGraph, iri: URIRef, root: str, inference: bool = True,
+                data_dir: Path | None = None) -> dict[str, Any]:
+    """Everything resource.html shows about `iri` (`data_dir`: where source texts are read)."""
     index = views(kg)
-    terms = Terms(kg, index, root)
+    terms = Terms(kg, index, root, data_dir)
     k = terms.ck
     label = terms.label(iri)
     types = index.objects(iri, RDF.type, inference)
@@ -348,8 +353,8 @@ def _summary(label: str, kinds: list[str], groups: list[dict[str, Any]]) -> str:
 def _document(kg: KnowledgeGraph, terms: Terms, doc: Node) -> dict[str, Any] | None:
     """A source document's text, every cited passage highlighted and anchored (its `id` is the
     fragment evidence links point to)."""
-    text = source_text(kg, terms.index, doc)
-    if text is None:
+    text = terms.text(doc)
+    if not text:
         return None
     k, index = terms.ck, terms.index
     passages = {str(p) for node in index.subjects(PROV.wasDerivedFrom, doc, False)

@@ -92,7 +92,8 @@ def resource_document(kg: KnowledgeGraph, iri: URIRef, path: str, extension: str
     variant = f"{iri[len(kg.base):]}.{extension}-{'rl' if inference else 'none'}"
     links = document_links(path, str(iri), fmt)
     if fmt is HTML:
-        return helpers.conditional(lambda: render_template("resource.html", **entity_page(kg, iri, request.script_root, inference)).encode(),
+        return helpers.conditional(lambda: render_template("resource.html", **entity_page(kg, iri, request.script_root, inference,
+                                                                                 current().config.data_dir)).encode(),
                                    fmt, variant, Link=links)
     return helpers.conditional(lambda: rdf_bytes(describe(kg, iri, inference), fmt), fmt, variant, Link=links)
 
