@@ -41,6 +41,8 @@ class Terms:
 
     def __init__(self, kg: KnowledgeGraph, index: Index, root: str, data_dir: Path | None = None) -> None:
         self.kg, self.index, self.root, self.ck, self.data_dir = kg, index, root, ck(kg.base), data_dir
+        self.document_class, self.evidence = self.ck.SourceDocument, self.ck.evidence
+        self._labels: dict[Node, str] = {}
 
     def text(self, doc: Node) -> str:
         return source_text(self.kg, self.index, doc, self.data_dir) or ""
@@ -53,7 +55,12 @@ class Terms:
     def label(self, node: Node) -> str:
         if isinstance(node, Literal):
             return plain(node)
-        if self.index.has(node, RDF.type, self.ck.SourceDocument):
+        if node not in self._labels:
+            self._labels[node] = self._label(node)
+        return self._labels[node]
+
+    def _label(self, node: Node) -> str:
+        if self.index.has(node, RDF.type, self.document_class):
             return document_title(self.index, node)
         found = self.index.label(node)
         if found is not None:
@@ -94,7 +101,7 @@ class Terms:
         link to the passage on the document's page."""
         docs = self.index.objects(node, PROV.wasDerivedFrom, inference)
         out = []
-        for passage in self.index.objects(node, self.ck.evidence, inference):
+        for passage in self.index.objects(node, self.evidence, inference):
             text = str(passage)
             doc = next((d for d in docs if text in self.text(d)), docs[0] if docs else None)
             page = self.href(str(doc)) if doc is not None else None

@@ -92,10 +92,27 @@ def resource_document(kg: KnowledgeGraph, iri: URIRef, path: str, extension: str
     variant = f"{iri[len(kg.base):]}.{extension}-{'rl' if inference else 'none'}"
     links = document_links(path, str(iri), fmt)
     if fmt is HTML:
-        return helpers.conditional(lambda: render_template("resource.html", **entity_page(kg, iri, request.script_root, inference,
-                                                                                 current().config.data_dir)).encode(),
-                                   fmt, variant, Link=links)
+        return helpers.conditional(lambda: entity_html(kg, iri, inference), fmt, variant, Link=links)
     return helpers.conditional(lambda: rdf_bytes(describe(kg, iri, inference), fmt), fmt, variant, Link=links)
+
+
+PAGE_MEMO = 512  # rendered entity pages kept per dataset version (about 30 KB each)
+
+
+def entity_html(kg: KnowledgeGraph, iri: URIRef, inference: bool) -> bytes:
+    """An entity page, rendered once per dataset version, mount point and inference setting
+    (the graph is read-only: the same request always gives the same bytes); at most PAGE_MEMO
+    pages are kept."""
+    memo: dict[tuple[str, str, bool], bytes] = current().derived("entity pages", lambda kg: {})
+    key = (str(iri), request.script_root, inference)
+    page = memo.get(key)
+    if page is None:
+        page = render_template("resource.html", **entity_page(kg, iri, request.script_root, inference,
+                                                              current().config.data_dir)).encode()
+        if len(memo) >= PAGE_MEMO:
+            memo.clear()
+        memo[key] = page
+    return page
 
 
 # --- /ontology: the whole ontology document, per-term descriptions, an HTML documentation ----
