@@ -278,10 +278,18 @@ def entity_page(kg: KnowledgeGraph, iri: URIRef, root: str, inference: bool = Tr
         "types": [(terms.term(t) or {}) | {"inferred": t not in asserted_types} for t in sorted(types, key=terms.label)
                   if not isinstance(t, BNode) and terms.label(t) != "Thing"],
         "summary": _summary(label, [terms.label(t) for t in sorted(asserted_types, key=str)], groups),
-        "evidence": own_refs, "groups": groups, "document": document, "inference": inference,
+        "evidence": own_refs, "document": document, "inference": inference,
+        "groups": [g for g in groups if not _short(g)], "facts": [g for g in groups if _short(g)],
         "documents": {ext: f"{terms.href(str(iri))}.{ext}" for ext in EXTENSIONS if ext != "html"},
         "chart": f"{root}/chart/{str(iri).rsplit('/', 1)[1]}" if as_org and str(iri).startswith(f"{kg.base}id/org/") else None,
     }
+
+
+def _short(group: dict[str, Any]) -> bool:
+    """A property with a few plain values (a date, a place, a link out) reads better as one line
+    of a shared "Statements" list than as a section of its own."""
+    return group["id"].startswith("g-") and not group["summary"] and group["count"] <= 3 and \
+        not any(row["refs"] for row in group["rows"])
 
 
 def _cap(text: str) -> str:
