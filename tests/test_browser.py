@@ -143,7 +143,7 @@ def test_query_editor_runs_with_ctrl_enter_sorts_and_links(page: Any, server: st
     page.locator("#results-table tbody tr").first.locator("a").first.click()
     page.wait_for_url("**/id/state/vietnam.html")
     assert page.locator("h1").inner_text() == "Vietnam"
-    assert page.locator("main section#memberships").is_visible()
+    assert page.locator("main section#member-of").is_visible()  # the entity page groups memberships by role
     screenshot(page, "resource")
 
 

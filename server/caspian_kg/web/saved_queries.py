@@ -115,6 +115,24 @@ def _page(service: QueryService, library: QueryLibrary, query: SavedQuery, value
     return response
 
 
+TYPE_WORDS = {"date": "a date, YYYY-MM-DD", "gYear": "a year", "gYearMonth": "a month, YYYY-MM",
+              "integer": "a whole number", "decimal": "a number", "boolean": "true or false"}
+LANGUAGES = {"en": "English"}
+
+
+@bp.app_template_filter("param_type")
+def param_type(param: Parameter) -> str:
+    """A parameter's type in words for the pages (no `xsd:` names, no language tags)."""
+    if param.kind == "iri":
+        return "a resource's IRI"
+    if param.kind == "lang":
+        return f"text in {LANGUAGES.get(param.lang or '', 'one language')}"
+    if param.kind == "typed" and param.datatype is not None:
+        local = str(param.datatype).rsplit("#", 1)[-1]
+        return TYPE_WORDS.get(local, local)
+    return "text"
+
+
 def column(variable: str) -> str:
     """A column header in words from the query's variable: `memberLabel` -> "Member name",
     `startYear` -> "Start year" (the variable itself stays in the SPARQL and the downloads)."""
