@@ -83,7 +83,8 @@ def search_index(kg: KnowledgeGraph) -> list[Name]:
         for s, o in kg.dataset.subject_objects(predicate):
             if isinstance(s, URIRef) and s.startswith(prefix) and isinstance(o, Literal):
                 kind = s[len(prefix):].split("/", 1)[0]
-                names.append(Name(fold(str(o)), str(o), is_label, str(s), view.label(s), kind))
+                shown = view.label(s)  # a source document's title, not its "(untitled)" label
+                names.append(Name(fold(str(o)), shown if is_label else str(o), is_label, str(s), shown, kind))
     return names
 
 

@@ -20,7 +20,7 @@ from rdflib.term import Node
 from ..dumps import DUMP_FORMATS
 from ..formats import EXTENSIONS
 from ..graph import KnowledgeGraph
-from ..views import plain
+from ..views import document_title, plain, views
 from ..vocab import DCTERMS, ORG, OWL, PROV, RDF, RDFS, SKOS, VOID, ck
 from ..void import dataset_iri, describe_dataset
 from .state import current
@@ -48,6 +48,10 @@ class View:
     def label(self, node: Node) -> str:
         if isinstance(node, Literal):
             return plain(node)
+        if isinstance(node, URIRef) and node.startswith(f"{self.kg.base}id/doc/"):
+            index = views(self.kg)  # a source document is named by its title, never "(untitled)"
+            if index.has(node, RDF.type, self._ck("SourceDocument")):
+                return document_title(index, node)
         labels = list(self.source.objects(node, RDFS.label)) or list(self.source.objects(node, SKOS.prefLabel))
         english = [lab for lab in labels if getattr(lab, "language", None) in ("en", None)]
         if english or labels:
