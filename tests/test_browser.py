@@ -148,6 +148,7 @@ def test_query_editor_runs_with_ctrl_enter_sorts_and_links(page: Any, server: st
     page.goto(href)
     page.wait_for_url("**/id/state/vietnam.html")
     assert page.locator("h1").inner_text() == "Vietnam"
+    assert page.locator("main section#member-of").is_visible()  # the entity page groups memberships by role
     screenshot(page, "resource")
 
 
@@ -175,7 +176,7 @@ def test_example_loads_into_the_editor(page: Any) -> None:
 
 def test_timeline(page: Any) -> None:
     page.goto("/timeline")
-    svg = page.locator("svg.timeline")
+    svg = page.locator("svg.timeline.wide")
     assert svg.is_visible()
     assert svg.locator("a.mark").count() == 8  # 7 dated + 1 whose year is not stated
     assert "Year not stated" in svg.text_content()
@@ -189,7 +190,7 @@ def test_timeline(page: Any) -> None:
 
 def test_cica_membership_chart(page: Any) -> None:
     page.goto("/chart/cica")
-    svg = page.locator("svg.membership")
+    svg = page.locator("svg.membership.wide")
     assert svg.is_visible()
     assert svg.locator("a.tile").count() == 1 + 28 + 10 + 5
     text = svg.text_content()
@@ -225,6 +226,6 @@ def test_everything_works_without_javascript(browser: Any, server: str) -> None:
     page.wait_for_url("**sort=label*")
     assert page.locator("#results-table tbody tr td:nth-child(2)").first.inner_text() == "Afghanistan @en"
     page.goto("/chart/cica")
-    assert page.locator("svg.membership a.tile").count() == 44
+    assert page.locator("svg.membership.wide a.tile").count() == 44
     assert not page.get_by_label("Highlight").is_visible()  # the filter needs the script
     context.close()

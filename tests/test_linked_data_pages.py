@@ -32,11 +32,17 @@ def test_every_evidence_passage_shows_on_its_nodes_page(client: FlaskClient, kg:
 def test_state_page_shows_memberships_events_and_their_evidence(client: FlaskClient) -> None:
     text = page(client, "/id/state/kazakhstan")
     assert "<h1>Kazakhstan</h1>" in text
-    assert 'id="memberships"' in text and 'id="events"' in text
+    assert 'id="chair-of"' in text and 'id="member-of"' in text and 'id="events"' in text
+    assert '<nav class="toc"' in text and 'href="#chair-of"' in text  # a table of contents
+    assert "Kazakhstan is a state. Chair of: Conference on Interaction" in text  # the summary
     assert "Since 2020, Kazakhstan has chaired CICA." in text  # the chair membership's evidence
-    assert "since <span" in text or "since 2020" in text.replace("\n", " ") or "2020" in text
-    assert "inferred (OWL 2 RL)" in text and 'class="inferred"' in text  # org:memberOf etc.
-    assert "Source article: Azerbaijan and Central Asia (untitled)" in text
+    assert "since 2020" in text and "xsd:" not in text and "@en" not in text  # plain language
+    chair = text[text.index('id="chair-of"'):text.index('id="member-of"')]
+    why = ("/explain?s=https%3A%2F%2Fw3id.org%2Fcaspian-kg%2Fid%2Fstate%2Fkazakhstan"
+           "&p=https%3A%2F%2Fw3id.org%2Fcaspian-kg%2Fontology%23chairOf&o=https%3A%2F%2Fw3id.org%2Fcaspian-kg%2Fid%2Forg%2Fcica")
+    assert "inferred" in chair and why in chair  # org:memberOf etc. are marked, with "why?"
+    assert "Azerbaijan and Central Asia, in the text" in text and "(untitled)" not in text
+    assert 'href="/id/doc/azerbaijan-central-asia-relations.html#p-' in text  # evidence → its passage
     assert 'href="/id/org/cica"' in text  # linked labels dereference on this server
 
 

@@ -15,6 +15,7 @@ from . import helpers
 from .resource_page import View
 from .state import current
 from .svg import (
+    NARROW,
     Affiliate,
     TimelineEvent,
     kind_colours,
@@ -54,7 +55,8 @@ def timeline_data(kg: KnowledgeGraph) -> dict[str, Any]:
 def timeline() -> Response:
     # links carry script_root, so what is cached is cached per mount point
     data = current().derived(f"timeline{request.script_root}", timeline_data)
-    svg = current().derived(f"timeline-svg{request.script_root}", lambda kg: timeline_svg(data["events"]))
+    svg = current().derived(f"timeline-svg{request.script_root}", lambda kg: timeline_svg(data["events"])
+                            + timeline_svg(data["events"], width=NARROW))
     return helpers.html("timeline.html", svg=svg, **data)
 
 
@@ -122,7 +124,7 @@ def chart(slug: str) -> Response:
     label = view.label(org)
     return helpers.html("chart.html", org={"label": label, "href": view.href(str(org)), "slug": slug,
                                     "alt": sorted(str(a) for a in kg.dataset.objects(org, SKOS.altLabel))},
-                 svg=membership_svg(label, members), groups=membership_groups(members), members=members,
+                 svg=membership_svg(label, members) + membership_svg(label, members, width=NARROW), groups=membership_groups(members), members=members,
                  organisations=current().derived("organisations", organisations))
 
 

@@ -25,10 +25,12 @@ from ..describe import describe, ontology_dataset, rdf_bytes
 from ..errors import CaspianError, NotFound
 from ..formats import DOCUMENT_FORMATS, EXTENSIONS, GRAPH_FORMATS, HTML, Format, negotiate
 from ..graph import KnowledgeGraph
+from ..views import views
 from ..vocab import ck
 from ..void import describe_dataset
 from . import errors, helpers
-from .resource_page import ontology_page, resource_page, void_page
+from .entity_page import entity_page
+from .resource_page import ontology_page, void_page
 from .state import current
 
 bp = Blueprint("linked_data", __name__, template_folder="templates", static_folder="static",
@@ -78,7 +80,7 @@ def resource(rest: str) -> WerkzeugResponse:
 
 def require(kg: KnowledgeGraph, iri: URIRef) -> None:
     """NotFound unless the IRI occurs in the data (as subject or object, closure included)."""
-    if (iri, None, None) not in kg.dataset and (None, None, iri) not in kg.dataset:
+    if not views(kg).known(iri):
         raise NotFound(f"no resource <{iri}> in this dataset")
 
 
@@ -90,9 +92,27 @@ def resource_document(kg: KnowledgeGraph, iri: URIRef, path: str, extension: str
     variant = f"{iri[len(kg.base):]}.{extension}-{'rl' if inference else 'none'}"
     links = document_links(path, str(iri), fmt)
     if fmt is HTML:
-        return helpers.conditional(lambda: render_template("resource.html", **resource_page(kg, iri, inference)).encode(),
-                                   fmt, variant, Link=links)
+        return helpers.conditional(lambda: entity_html(kg, iri, inference), fmt, variant, Link=links)
     return helpers.conditional(lambda: rdf_bytes(describe(kg, iri, inference), fmt), fmt, variant, Link=links)
+
+
+PAGE_MEMO = 512  # rendered entity pages kept per dataset version (about 30 KB each)
+
+
+def entity_html(kg: KnowledgeGraph, iri: URIRef, inference: bool) -> bytes:
+    """An entity page, rendered once per dataset version, mount point and inference setting
+    (the graph is read-only: the same request always gives the same bytes); at most PAGE_MEMO
+    pages are kept."""
+    memo: dict[tuple[str, str, bool], bytes] = current().derived("entity pages", lambda kg: {})
+    key = (str(iri), request.script_root, inference)
+    page = memo.get(key)
+    if page is None:
+        page = render_template("resource.html", **entity_page(kg, iri, request.script_root, inference,
+                                                              current().config.data_dir)).encode()
+        if len(memo) >= PAGE_MEMO:
+            memo.clear()
+        memo[key] = page
+    return page
 
 
 # --- /ontology: the whole ontology document, per-term descriptions, an HTML documentation ----

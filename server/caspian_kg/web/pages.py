@@ -14,6 +14,7 @@ from rdflib import Literal, URIRef
 from ..formats import HTML, JSON
 from ..graph import KnowledgeGraph
 from ..search import Name, fold, search
+from ..views import document_title, views
 from ..vocab import DCTERMS, FOAF, ORG, RDF, RDFS, SKOS, ck
 from . import helpers
 from .charts import organisations
@@ -27,31 +28,34 @@ bp = Blueprint("pages", __name__, template_folder="templates")
 
 
 def overview(kg: KnowledgeGraph) -> dict[str, Any]:
-    """What the home page shows: counts, sources, and the entry points by kind."""
+    """What the home page shows: counts, sources, and the entry points by kind. Read from the
+    views precomputed for the dataset version (`views.py`), so it is the same on every store
+    and costs no query once they are built."""
+    index = views(kg)
     ck_ = ck(kg.base)
-    view = View(kg, kg.dataset)
-    central_asia = set(kg.dataset.subjects(ck_.locatedIn, URIRef(f"{kg.base}id/place/central-asia")))
-    states = helpers.labelled(kg, ck_.State)
+
+    def labelled(cls: URIRef) -> list[dict[str, str]]:
+        nodes = [n for n in index.subjects(RDF.type, cls) if isinstance(n, URIRef) and n.startswith(kg.base)]
+        return sorted(({"label": index.label(n) or str(n), "href": helpers.local_path(kg, n), "slug": n.rsplit("/", 1)[-1]}
+                       for n in nodes), key=lambda e: e["label"].casefold())
+
+    central_asia = set(index.subjects(ck_.locatedIn, URIRef(f"{kg.base}id/place/central-asia")))
+    states = labelled(ck_.State)
     for state in states:
         state["central_asia"] = URIRef(kg.base + state["href"][1:]) in central_asia  # type: ignore[assignment]
     sources = []
-    for doc in sorted(set(kg.dataset.subjects(RDF.type, ck_.SourceDocument)), key=str):
-        sources.append({"label": view.label(doc), "href": helpers.local_path(kg, str(doc)),
-                        "title": str(kg.dataset.value(doc, DCTERMS.title) or ""),
-                        "url": str(kg.dataset.value(doc, DCTERMS.source) or "")})
-    counts = {
-        "states": len(states),
-        "organisations": len(helpers.labelled(kg, ORG.Organization)),
-        "persons": len(helpers.labelled(kg, FOAF.Person)),
-        "events": len(helpers.labelled(kg, ck_.Event)),
-        "memberships": len(helpers.labelled(kg, ORG.Membership)),
-        "quotations": len(helpers.labelled(kg, ck_.Quotation)),
-        "claims": len(helpers.labelled(kg, ck_.Claim)),
-    }
-    return {"counts": counts, "triples": len(kg.dataset), "inferred": len(kg.dataset.get_context(kg.inferred_graph)),
+    for doc in index.subjects(RDF.type, ck_.SourceDocument):
+        sources.append({"label": document_title(index, doc), "href": helpers.local_path(kg, str(doc)),
+                        "title": str(index.value(doc, DCTERMS.title) or ""),
+                        "url": str(index.value(doc, DCTERMS.source) or "")})
+    kinds = {"states": ck_.State, "organisations": ORG.Organization, "persons": FOAF.Person, "events": ck_.Event,
+             "memberships": ORG.Membership, "quotations": ck_.Quotation, "claims": ck_.Claim}
+    counts = {name: len(labelled(cls)) for name, cls in kinds.items()}
+    statements = [g for by_p in index.out.values() for by_o in by_p.values() for g in by_o.values()]
+    return {"counts": counts, "triples": len(statements),
+            "inferred": sum(1 for g in statements if kg.inferred_graph in g),
             "graphs": len(kg.graphs), "sources": sources, "states": states,
-            "organisations": organisations(kg), "persons": helpers.labelled(kg, FOAF.Person),
-            "events": helpers.labelled(kg, ck_.Event)}
+            "organisations": organisations(kg), "persons": labelled(FOAF.Person), "events": labelled(ck_.Event)}
 
 
 @bp.get("/")
@@ -70,7 +74,8 @@ def search_index(kg: KnowledgeGraph) -> list[Name]:
         for s, o in kg.dataset.subject_objects(predicate):
             if isinstance(s, URIRef) and s.startswith(prefix) and isinstance(o, Literal):
                 kind = s[len(prefix):].split("/", 1)[0]
-                names.append(Name(fold(str(o)), str(o), is_label, str(s), view.label(s), kind))
+                shown = view.label(s)  # a source document's title, not its "(untitled)" label
+                names.append(Name(fold(str(o)), shown if is_label else str(o), is_label, str(s), shown, kind))
     return names
 
 

@@ -1,4 +1,5 @@
-"""What the HTML pages about the data show: a resource, the ontology, the dataset (VoID).
+"""What the HTML pages about the data show: the ontology, the dataset (VoID); entity pages are
+`entity_page.py`.
 
 `View` turns RDF terms into labels, local links and literal details; the page functions build
 the templates' context from the same graph the RDF documents come from.
@@ -16,11 +17,11 @@ from rdflib import BNode, Dataset, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
-from ..describe import quads
 from ..dumps import DUMP_FORMATS
 from ..formats import EXTENSIONS
 from ..graph import KnowledgeGraph
-from ..vocab import DCTERMS, ORG, OWL, PROV, RDF, RDFS, SKOS, TIME, VOID, ck
+from ..views import document_title, plain, views
+from ..vocab import DCTERMS, ORG, OWL, PROV, RDF, RDFS, SKOS, VOID, ck
 from ..void import dataset_iri, describe_dataset
 from .state import current
 
@@ -46,7 +47,11 @@ class View:
 
     def label(self, node: Node) -> str:
         if isinstance(node, Literal):
-            return str(node)
+            return plain(node)
+        if isinstance(node, URIRef) and node.startswith(f"{self.kg.base}id/doc/"):
+            index = views(self.kg)  # a source document is named by its title, never "(untitled)"
+            if index.has(node, RDF.type, self._ck("SourceDocument")):
+                return document_title(index, node)
         labels = list(self.source.objects(node, RDFS.label)) or list(self.source.objects(node, SKOS.prefLabel))
         english = [lab for lab in labels if getattr(lab, "language", None) in ("en", None)]
         if english or labels:
@@ -60,8 +65,7 @@ class View:
 
     def term(self, node: Node) -> dict[str, Any]:
         if isinstance(node, Literal):
-            datatype = node.datatype and self.label(node.datatype) if node.datatype else None
-            return {"literal": True, "label": str(node), "lang": node.language, "datatype": datatype}
+            return {"literal": True, "label": plain(node)}
         if isinstance(node, BNode):
             return {"literal": False, "label": self.label(node), "href": None, "iri": None}
         return {"literal": False, "label": self.label(node), "href": self.href(str(node)), "iri": str(node),
@@ -109,101 +113,6 @@ class View:
 
     def _ck(self, local: str) -> URIRef:
         return ck(self.kg.base)[local]
-
-
-def _grouped(quads: Iterable[tuple[Node, Node, Node, URIRef]]) -> dict[tuple[Node, Node, Node], list[URIRef]]:
-    triples: dict[tuple[Node, Node, Node], list[URIRef]] = {}
-    for s, p, o, g in quads:
-        triples.setdefault((s, p, o), []).append(g)
-    return triples
-
-
-def resource_page(kg: KnowledgeGraph, iri: URIRef, inference: bool = True) -> dict[str, Any]:
-    """Everything resource.html shows, built from the same data as the RDF description."""
-    source = kg.view(inference)
-    view = View(kg, source)
-    ck = view._ck
-    outgoing = _grouped(quads(source, (iri, None, None)))
-    incoming = _grouped(quads(source, (None, None, iri)))
-
-    def order(item: tuple[tuple[Node, Node, Node], list[URIRef]]) -> tuple[Any, ...]:
-        (s, p, o), graphs = item
-        return (view.label(p).lower(), kg.inferred_graph in graphs, view.label(o if s == iri else s).lower())
-
-    linked = {s for s, _, _ in incoming} | {o for _, _, o in outgoing if isinstance(o, URIRef)}
-    typed = lambda cls: sorted((n for n in linked if (n, RDF.type, cls) in kg.dataset), key=str)
-    return {
-        "iri": str(iri),
-        "label": view.label(iri),
-        "alt_labels": sorted(str(a) for a in source.objects(iri, SKOS.altLabel)),
-        "comments": sorted(str(c) for c in source.objects(iri, RDFS.comment)),
-        "types": [view.term(t) | {"inferred": (iri, RDF.type, t) not in kg.asserted}
-                  for t in sorted(source.objects(iri, RDF.type), key=view.label)],
-        "evidence": view.evidence_of(iri),
-        "memberships": [membership(view, m) for m in typed(ORG.Membership)]
-        + ([membership(view, iri)] if (iri, RDF.type, ORG.Membership) in kg.dataset else []),
-        "events": [event(view, e, iri) for e in typed(ck("Event"))],
-        "quotations": [quotation(view, q) for q in typed(ck("Quotation"))],
-        "outgoing": [view.statement(s, p, o, g) for (s, p, o), g in sorted(outgoing.items(), key=order)],
-        "incoming": [view.statement(s, p, o, g) for (s, p, o), g in sorted(incoming.items(), key=order)],
-        "inference": inference,
-        "documents": {ext: f"{view.href(str(iri))}.{ext}" for ext in EXTENSIONS if ext != "html"},
-        "chart": _chart_href(kg, iri),
-    }
-
-
-def _chart_href(kg: KnowledgeGraph, iri: URIRef) -> str | None:
-    """The membership chart of an organisation that has memberships (served by charts.py)."""
-    prefix = f"{kg.base}id/org/"
-    if not str(iri).startswith(prefix):
-        return None
-    if next(kg.dataset.subjects(ORG.organization, iri), None) is None:
-        return None
-    return f"{request.script_root}/chart/{str(iri)[len(prefix):]}"
-
-
-def _first(view: View, node: Node, *predicates: URIRef) -> dict[str, Any] | None:
-    for predicate in predicates:
-        value = view.source.value(node, predicate)  # type: ignore[arg-type]
-        if value is not None:
-            return view.term(value)
-    return None
-
-
-def membership(view: View, node: Node) -> dict[str, Any]:
-    """Member, organisation, role and time of a membership node, with its evidence."""
-    ck = view._ck
-    interval = view.source.value(node, ORG.memberDuring)
-    time: dict[str, Any] = {}
-    if interval is not None:
-        for key, predicate in (("from", TIME.hasBeginning), ("until", TIME.hasEnd)):
-            instant = view.source.value(interval, predicate)
-            if instant is not None:
-                time[key] = _first(view, instant, TIME.inXSDDate, TIME.inXSDgYear, RDFS.label)
-    return {"node": view.term(node), "member": _first(view, node, ORG.member),
-            "organisation": _first(view, node, ck("memberIn"), ck("observerIn"), ck("chairIn"), ORG.organization),
-            "role": _first(view, node, ORG.role), "time": time,
-            "role_unstated": (node, ck("notStatedInSource"), ORG.role) in view.source,
-            "evidence": view.evidence_of(node)}
-
-
-def event(view: View, node: Node, about: URIRef) -> dict[str, Any]:
-    """An event linked to the resource: its types, date, places, how the resource takes part."""
-    ck = view._ck
-    asserted_types = [t for t in view.kg.asserted.objects(node, RDF.type)] or list(view.source.objects(node, RDF.type))
-    roles = sorted({view.label(p) for p in view.source.predicates(node, about)}
-                   | {view.label(p) for p in view.source.predicates(about, node)})
-    return {"node": view.term(node), "types": [view.term(t) for t in sorted(asserted_types, key=str)],
-            "date": _first(view, node, ck("date")), "places": [view.term(p) for p in view.source.objects(node, ck("place"))],
-            "roles": roles, "evidence": view.evidence_of(node)}
-
-
-def quotation(view: View, node: Node) -> dict[str, Any]:
-    ck = view._ck
-    return {"node": view.term(node), "text": str(view.source.value(node, ck("text")) or ""),
-            "speaker": _first(view, node, ck("speaker")), "occasion": _first(view, node, ck("occasion")),
-            "evidence": view.evidence_of(node)}
-
 
 
 def class_expression(view: View, node: Node) -> str:

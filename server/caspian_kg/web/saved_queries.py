@@ -8,11 +8,12 @@ query service. The HTML page shows a form built from the parameters and the resu
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, jsonify, render_template, request
-from rdflib import URIRef
+from rdflib import Literal, URIRef
 from rdflib.term import Identifier
 
 from ..errors import CaspianError
@@ -20,7 +21,8 @@ from ..formats import GRAPH_FORMATS, HTML, JSON, RESULT_FORMATS, SPARQL_JSON, Fo
 from ..graph import KnowledgeGraph
 from ..query import Answer, QueryRequest, QueryService
 from ..saved_queries import RESERVED, Parameter, QueryLibrary, SavedQuery
-from ..vocab import RDFS
+from ..views import plain
+from ..vocab import RDFS, XSD
 from . import helpers
 from .state import current
 
@@ -98,7 +100,7 @@ def _page(service: QueryService, library: QueryLibrary, query: SavedQuery, value
             fmt = SPARQL_JSON if query.query_type in ("SELECT", "ASK") else GRAPH_FORMATS[0]
             answer: Answer = helpers.submit(QueryRequest(
                 saved=query.name, bindings=tuple(sorted(bindings.items())), inference=inference, formats=(fmt.name,)))
-            table = helpers.results_table(kg, answer.body) if fmt is SPARQL_JSON else {"text": answer.body.decode()}
+            table = readable(helpers.results_table(kg, answer.body)) if fmt is SPARQL_JSON else {"text": answer.body.decode()}
         except CaspianError as exc:
             error, status = exc.message, exc.status
     kept = {k: v for k, v in values.items() if v}  # an untouched form field is not a value
@@ -111,6 +113,50 @@ def _page(service: QueryService, library: QueryLibrary, query: SavedQuery, value
     response = Response(html, status=status, content_type=HTML.content_type)
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+TYPE_WORDS = {"date": "a date, YYYY-MM-DD", "gYear": "a year", "gYearMonth": "a month, YYYY-MM",
+              "integer": "a whole number", "decimal": "a number", "boolean": "true or false"}
+LANGUAGES = {"en": "English"}
+
+
+@bp.app_template_filter("param_type")
+def param_type(param: Parameter) -> str:
+    """A parameter's type in words for the pages (no `xsd:` names, no language tags)."""
+    if param.kind == "iri":
+        return "a resource's IRI"
+    if param.kind == "lang":
+        return f"text in {LANGUAGES.get(param.lang or '', 'one language')}"
+    if param.kind == "typed" and param.datatype is not None:
+        local = str(param.datatype).rsplit("#", 1)[-1]
+        return TYPE_WORDS.get(local, local)
+    return "text"
+
+
+def column(variable: str) -> str:
+    """A column header in words from the query's variable: `memberLabel` -> "Member name",
+    `startYear` -> "Start year" (the variable itself stays in the SPARQL and the downloads)."""
+    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", variable).replace("_", " ").lower().split()
+    if len(words) > 1 and words[-1] == "label":
+        words[-1] = "name"
+    text = " ".join(words) or variable
+    return text[:1].upper() + text[1:]
+
+
+def readable(table: dict[str, Any]) -> dict[str, Any]:
+    """A results table in plain language: headers in words, dates in words, no datatype or
+    language tag next to a value."""
+    if "vars" not in table:
+        return table
+    table["headers"] = [column(v) for v in table["vars"]]
+    for row in table["rows"]:
+        for cell in row:
+            if cell is None or cell.get("href") is not None or "note" not in cell:
+                continue
+            note = cell.pop("note") or ""
+            if note.startswith("xsd:"):
+                cell["text"] = plain(Literal(cell["text"], datatype=XSD[note[4:]]))
+    return table
 
 
 def _with_format(values: dict[str, str], name: str) -> str:

@@ -24,6 +24,7 @@ PALETTE = ("#0b5cad", "#b8430b", "#1b7a3a", "#7a3aa6", "#a1123f", "#00727a", "#6
            "#c2185b", "#2e7d32", "#5d4037", "#1565c0")
 CHAR_WIDTH = 6.9  # average advance of a 13px system sans-serif glyph, for label fitting
 WIDTH = 960
+NARROW = 330  # the phone layout: drawn at about 1:1 in a 390 px screen, so 11.5 px text stays >= 11 px
 MARGIN = 16
 
 
@@ -117,21 +118,24 @@ def _fit(text: str, room: float) -> str:
     return text if len(text) <= chars else text[: chars - 1].rstrip() + "…"
 
 
-def _mark(event: TimelineEvent, x0: float, x1: float, y: float, colour: str) -> str:
-    """A dot for a day, a bar for a month or a year; the label beside it, on the side with room."""
+def _mark(event: TimelineEvent, x0: float, x1: float, y: float, colour: str, width: int = WIDTH) -> str:
+    """A dot for a day, a bar for a month or a year; the label beside it, on the side with room
+    (on a narrow picture, on its own line under the mark)."""
     assert event.when is not None
-    width = x1 - x0
-    if width < 1:
+    length = x1 - x0
+    if length < 1:
         shape = f'<circle cx="{x0:.1f}" cy="{y:.1f}" r="6" fill="{colour}"/>'
         x0, x1 = x0 - 6, x0 + 6
     else:
-        shape = (f'<rect x="{x0:.1f}" y="{y - 6:.1f}" width="{max(width, 4):.1f}" height="12" rx="3" '
+        shape = (f'<rect x="{x0:.1f}" y="{y - 6:.1f}" width="{max(length, 4):.1f}" height="12" rx="3" '
                  f'fill="{colour}" fill-opacity=".85"/>')
-        x1 = x0 + max(width, 4)
+        x1 = x0 + max(length, 4)
     when = event.when.text()
     text = event.label if when in event.label or f"({event.when.year})" in event.label else f"{event.label} · {when}"
-    right, left = WIDTH - MARGIN - x1 - 8, x0 - 8 - MARGIN
-    if len(text) * CHAR_WIDTH <= right or right >= left:
+    right, left = width - MARGIN - x1 - 8, x0 - 8 - MARGIN
+    if width < WIDTH:
+        label = f'<text x="{MARGIN + 4}" y="{y + 22:.1f}">{escape(_fit(text, width - 2 * MARGIN - 8))}</text>'
+    elif len(text) * CHAR_WIDTH <= right or right >= left:
         label = f'<text x="{x1 + 8:.1f}" y="{y + 4.5:.1f}">{escape(_fit(text, right))}</text>'
     else:
         label = f'<text x="{x0 - 8:.1f}" y="{y + 4.5:.1f}" text-anchor="end">{escape(_fit(text, left))}</text>'
@@ -139,15 +143,17 @@ def _mark(event: TimelineEvent, x0: float, x1: float, y: float, colour: str) -> 
     return (f'<a href="{escape(event.href)}" class="mark"><title>{title}</title>{shape}{label}</a>')
 
 
-def timeline_svg(events: list[TimelineEvent], title: str = "Timeline of events") -> str:
+def timeline_svg(events: list[TimelineEvent], title: str = "Timeline of events", width: int = WIDTH) -> str:
     """Dated events one per row on a shared year axis, then the events whose year is not
-    stated on a month axis. Undated events are not drawn (the page lists them)."""
+    stated on a month axis. Undated events are not drawn (the page lists them). A narrow
+    `width` (a phone) gives each event two lines: the mark, then its label under it."""
+    narrow = width < WIDTH
     dated = sorted((e for e in events if e.when and e.when.precision != "monthday"),
                    key=lambda e: (e.when.span, e.label))  # type: ignore[union-attr]
     no_year = sorted((e for e in events if e.when and e.when.precision == "monthday"),
                      key=lambda e: (e.when.span, e.label))  # type: ignore[union-attr]
     colours = kind_colours([e.kind for e in dated + no_year])
-    row, left, right = 28, MARGIN + 4, WIDTH - MARGIN - 4
+    row, left, right = (46 if narrow else 28), MARGIN + 4, width - MARGIN - 4
     parts: list[str] = []
     y = 34
     if dated:
@@ -156,33 +162,34 @@ def timeline_svg(events: list[TimelineEvent], title: str = "Timeline of events")
         start, end = start - 1, max(end + 1, start + 3)
         scale = (right - left) / (end - start)
         bottom = y + 14 + row * len(dated)
-        for tick in _ticks(start, end):
+        for tick in _ticks(start, end, 5 if narrow else 12):
             x = left + (tick - start) * scale
             parts.append(f'<line class="grid" stroke="#dde2ea" x1="{x:.1f}" y1="{y}" x2="{x:.1f}" y2="{bottom}"/>'
                          f'<text class="tick" fill="#5b6575" x="{x:.1f}" y="{y - 8}" text-anchor="middle">{tick}</text>')
         for i, event in enumerate(dated):
             x0, x1 = (left + (v - start) * scale for v in event.when.span)  # type: ignore[union-attr]
-            parts.append(_mark(event, x0, x1, y + 14 + row * i + row / 2 - 4, colours[event.kind]))
+            parts.append(_mark(event, x0, x1, y + 14 + row * i + (12 if narrow else row / 2 - 4), colours[event.kind], width))
         y = bottom + 20
     if no_year:
         y += 34
-        parts.append(f'<text class="lane" font-weight="600" x="{left}" y="{y - 32}">Year not stated: day and month only</text>')
+        lane = "Year not stated" if narrow else "Year not stated: day and month only"
+        parts.append(f'<text class="lane" font-weight="600" x="{left}" y="{y - 32}">{lane}</text>')
         scale = right - left
         bottom = y + 14 + row * len(no_year)
         for m, name in enumerate(MONTHS):
             x = left + m / 12 * scale
             parts.append(f'<line class="grid" stroke="#dde2ea" x1="{x:.1f}" y1="{y}" x2="{x:.1f}" y2="{bottom}"/>'
                          f'<text class="tick" fill="#5b6575" x="{x + scale / 24:.1f}" y="{y - 8}" text-anchor="middle">'
-                         f'{name[:3]}</text>')
+                         f'{name[:1] if narrow else name[:3]}</text>')
         for i, event in enumerate(no_year):
             x0, x1 = (left + v * scale for v in event.when.span)  # type: ignore[union-attr]
-            parts.append(_mark(event, x0, x1, y + 14 + row * i + row / 2 - 4, colours[event.kind]))
+            parts.append(_mark(event, x0, x1, y + 14 + row * i + (12 if narrow else row / 2 - 4), colours[event.kind], width))
         y = bottom + 10
     if not parts:
         parts.append(f'<text class="lane" font-weight="600" x="{left}" y="{y}">No dated events.</text>')
     height = y + 10
     return _svg(title, f"{len(dated)} dated events and {len(no_year)} whose year is not stated", height,
-                "".join(parts), "timeline")
+                "".join(parts), "timeline", width)
 
 
 # --- the membership chart ---------------------------------------------------------------------
@@ -255,12 +262,14 @@ def _tile(a: Affiliate, x: float, y: float, w: float, h: float, chairs: set[str]
             f'{bold}/>{label}</a>')
 
 
-def membership_svg(organisation: str, affiliates: list[Affiliate], columns: int = 4) -> str:
-    """A summary bar (members vs observers, to scale) over tiles grouped by role; the chair is
-    also marked ★ among the members (a chair is a member)."""
+def membership_svg(organisation: str, affiliates: list[Affiliate], columns: int = 4, width: int = WIDTH) -> str:
+    """A summary bar (members vs observers, to scale) with a key that names every segment in
+    full, over tiles grouped by role; the chair is also marked ★ among the members (a chair is
+    a member). A narrow `width` (a phone) draws two columns of tiles."""
     groups = membership_groups(affiliates)
     chairs = {a.href for a in affiliates if a.role == "chair"}
-    left, right = MARGIN + 4, WIDTH - MARGIN - 4
+    columns = 2 if width < WIDTH else columns
+    left, right = MARGIN + 4, width - MARGIN - 4
     gap, h = 10, 34
     w = (right - left - gap * (columns - 1)) / columns
     parts: list[str] = []
@@ -270,16 +279,23 @@ def membership_svg(organisation: str, affiliates: list[Affiliate], columns: int 
     if total:
         x = float(left)
         for heading, role, n in counted:
-            width = (right - left) * n / total
+            length = (right - left) * n / total
             fill, stroke = ROLE_STYLE[role]
-            parts.append(f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="22" fill="{fill}" stroke="{stroke}">'
+            parts.append(f'<rect x="{x:.1f}" y="{y}" width="{length:.1f}" height="22" fill="{fill}" stroke="{stroke}">'
                          f'<title>{escape(heading)}: {n}</title></rect>')
+            x += length
+        y += 22
+        x = float(left)  # the key: every segment named in full, wrapping to the next line
+        for heading, role, n in counted:
             words = f"{n} {heading.lower()}"
-            if width > 24:
-                parts.append(f'<text class="count" x="{x + width / 2:.1f}" y="{y + 15.5}" text-anchor="middle">'
-                             f'{escape(words if len(words) * CHAR_WIDTH <= width - 8 else str(n))}</text>')
-            x += width
-        y += 40
+            room = 18 + len(words) * CHAR_WIDTH * 1.15 + 22  # generous: the key must never overlap
+            if x + room > right and x > left:
+                x, y = float(left), y + 20
+            fill, stroke = ROLE_STYLE[role]
+            parts.append(f'<rect x="{x:.1f}" y="{y + 8}" width="12" height="12" fill="{fill}" stroke="{stroke}"/>'
+                         f'<text class="count" x="{x + 18:.1f}" y="{y + 18.5}">{escape(words)}</text>')
+            x += room
+        y += 36
     for heading, role, items in groups:
         y += 20
         parts.append(f'<text class="lane" font-weight="600" x="{left}" y="{y}">{escape(heading)} ({len(items)})</text>')
@@ -292,14 +308,17 @@ def membership_svg(organisation: str, affiliates: list[Affiliate], columns: int 
         y += 20
         parts.append(f'<text class="lane" font-weight="600" x="{left}" y="{y}">No memberships recorded.</text>')
     summary = ", ".join(f"{len(items)} {heading.lower()}" for heading, _, items in groups) or "no memberships"
-    return _svg(f"Membership of {organisation}", summary, y + 12, "".join(parts), "membership")
+    return _svg(f"Membership of {organisation}", summary, y + 12, "".join(parts), "membership", width)
 
 
-def _svg(title: str, description: str, height: float, body: str, css_class: str) -> str:
+def _svg(title: str, description: str, height: float, body: str, css_class: str, width: int = WIDTH) -> str:
     """The outer <svg>: scales to its container, titled for assistive technology, styled by
-    site.css (class names) with presentation attributes as a fallback."""
-    return (f'<svg class="chart {css_class}" viewBox="0 0 {WIDTH} {math.ceil(height)}" width="100%" '
-            f'xmlns="http://www.w3.org/2000/svg" aria-labelledby="{css_class}-title {css_class}-desc" '
+    site.css (class names: `wide` or `narrow`, one shown per screen size) with presentation
+    attributes as a fallback."""
+    layout = "wide" if width >= WIDTH else "narrow"
+    ids = f"{css_class}-{layout}"
+    return (f'<svg class="chart {css_class} {layout}" viewBox="0 0 {width} {math.ceil(height)}" width="100%" '
+            f'xmlns="http://www.w3.org/2000/svg" aria-labelledby="{ids}-title {ids}-desc" '
             f'font-family="system-ui, sans-serif" font-size="13">'
-            f'<title id="{css_class}-title">{escape(title)}</title>'
-            f'<desc id="{css_class}-desc">{escape(description)}</desc>{body}</svg>')
+            f'<title id="{ids}-title">{escape(title)}</title>'
+            f'<desc id="{ids}-desc">{escape(description)}</desc>{body}</svg>')
