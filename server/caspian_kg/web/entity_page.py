@@ -16,7 +16,6 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote_plus
 
 from markupsafe import Markup, escape
 from rdflib import BNode, Literal, URIRef
@@ -24,6 +23,7 @@ from rdflib.term import Node
 
 from ..formats import EXTENSIONS
 from ..graph import KnowledgeGraph
+from ..provenance import explain_url
 from ..views import Index, anchor, date_key, document_title, plain, source_text, views
 from ..vocab import DCTERMS, ORG, PROV, RDF, RDFS, SKOS, ck
 
@@ -32,10 +32,6 @@ HIDDEN = {RDF.type, RDFS.label, SKOS.altLabel, SKOS.prefLabel, RDFS.comment}
 
 
 @lru_cache(maxsize=8192)
-def _q(text: str) -> str:
-    return quote_plus(text)
-
-
 class Terms:
     """RDF terms as the template shows them: labels, local links, plain literals."""
 
@@ -93,8 +89,8 @@ class Terms:
                 "local": bool(iri and iri.startswith(self.kg.base))}
 
     def why(self, s: Node, p: Node, o: Node) -> str:
-        """The contract with /explain: s, p as IRIs, o as an IRI or an N-Triples literal."""
-        return f"{self.root}/explain?s={_q(str(s))}&p={_q(str(p))}&o={_q(o.n3() if isinstance(o, Literal) else str(o))}"
+        """The statement's /explain page on this server (one writer of that URL: provenance.explain_url)."""
+        return f"{self.root}/{explain_url(self.kg.base, (s, p, o))[len(self.kg.base):]}"
 
     def refs(self, node: Node, inference: bool) -> list[dict[str, Any]]:
         """The verbatim passages on an evidence-bearing node, each with its document and the
