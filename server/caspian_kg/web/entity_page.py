@@ -13,7 +13,6 @@ highlighted and anchored.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,6 @@ FOLD = 8  # rows shown before a group folds the rest away
 HIDDEN = {RDF.type, RDFS.label, SKOS.altLabel, SKOS.prefLabel, RDFS.comment}
 
 
-@lru_cache(maxsize=8192)
 class Terms:
     """RDF terms as the template shows them: labels, local links, plain literals."""
 
