@@ -178,7 +178,7 @@ def test_timeline(page: Any) -> None:
     page.goto("/timeline")
     svg = page.locator("svg.timeline.wide")
     assert svg.is_visible()
-    assert svg.locator("a.mark").count() == 8  # 7 dated + 1 whose year is not stated
+    assert svg.locator("a.mark").count() == 9  # 8 dated + 1 whose year is not stated
     assert "Year not stated" in svg.text_content()
     assert page.locator("#undated").is_visible()
     box = svg.bounding_box()

@@ -119,12 +119,15 @@ def rebase(graph: Graph, old: str, new: str) -> Graph:
 
 def dataset_version(config: Config, files: list[Path]) -> str:
     """A short hash of everything that shapes what is served: the input files, the SHACL shapes,
-    the base IRI and the package's own code and templates. It is the ETag material, and it decides
+    the source texts, the base IRI and the package's own code and templates. It is the ETag material, and it decides
     whether an on-disk store can be reopened, so an upgraded reasoner never serves a stale closure."""
     digest = hashlib.sha256(config.base.encode())
     package = Path(__file__).resolve().parent
     code = sorted(p for p in package.rglob("*") if p.is_file() and p.suffix in {".py", ".html", ".css", ".js"})
-    for path in [*files, config.ontology_dir / "shapes.ttl", *code]:
+    # the source texts too: the evidence check reads them, and a kept store is valid only for them
+    texts = sorted(p for p in (config.data_dir / "sources").rglob("*") if p.is_file()) \
+        if (config.data_dir / "sources").is_dir() else []
+    for path in [*files, config.ontology_dir / "shapes.ttl", *texts, *code]:
         digest.update(path.name.encode())
         digest.update(path.read_bytes() if path.is_file() else b"")
     return digest.hexdigest()[:16]
