@@ -123,8 +123,11 @@ def unique(text: str, i: int) -> str:
     return f"{text}\n# {time.time_ns()} {i}"
 
 
+REQUEST_TIMEOUT = 30.0  # our deadline: a peer without one (rdflib-endpoint) is cut off here too
+
+
 def send(server: Server, text: str, i: int) -> None:
-    fetch(server.url(unique(text, i)))
+    fetch(server.url(unique(text, i)), timeout=REQUEST_TIMEOUT)
 
 
 def latencies(call: Callable[[int], object], n: int, budget: float) -> list[float]:
@@ -207,8 +210,8 @@ def row_counts(server: Server, queries: list[Query]) -> dict[str, int]:
     out = {}
     for name, _, text in queries:
         try:
-            data = json.loads(fetch(server.url(text)))
-        except (OSError, ValueError):
+            data = json.loads(fetch(server.url(text), timeout=REQUEST_TIMEOUT))
+        except (OSError, ValueError):  # an error or past the deadline: -1 rows
             out[name] = -1
             continue
         out[name] = len(data["results"]["bindings"]) if "results" in data else 1
