@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from helpers import ROOT, make_root
+from rdflib import URIRef
 
 from caspian_kg.config import Config
 from caspian_kg.errors import LoadError, ValidationError
@@ -132,6 +133,12 @@ def test_evidence_that_is_not_verbatim_is_refused(tmp_path: Path) -> None:
     fixture.write_text(fixture.read_text().replace('"B chairs X"', '"B presides over X"'))
     with pytest.raises(ValidationError, match="not verbatim"):
         open_graph(Config(root=root))
+    # the refused build is not kept: the next start checks again and refuses again, on every store
+    for store in ("oxigraph", "memory", str(tmp_path / "store")):
+        with pytest.raises(ValidationError, match="not verbatim"):
+            open_graph(Config(root=root, store=store))
+        with pytest.raises(ValidationError, match="not verbatim"):
+            open_graph(Config(root=root, store=store))
 
 
 def test_a_failed_load_leaves_the_loaded_graph_untouched(kg: KnowledgeGraph, tmp_path: Path) -> None:
@@ -158,3 +165,23 @@ def test_version_tracks_everything_that_shapes_the_answers(tmp_path: Path) -> No
     data = config.data_dir / "fixture.ttl"
     data.write_text(data.read_text() + "\n# a comment\n")
     assert dataset_version(config, files) != second
+
+
+def test_the_default_store_is_kept_per_version_opened_read_only_and_rebuilt_when_damaged(tmp_path: Path) -> None:
+    """The default store: built once into the cache (a version's directory appears only complete),
+    reopened read-only without reasoning, and rebuilt (never served empty) when its database is gone."""
+    import shutil
+
+    from caspian_kg.stores.oxigraph import STORE_DIR
+
+    config = Config(root=make_root(tmp_path / "root"), cache_dir=str(tmp_path / "cache"), validate=False)
+    first = open_graph(config)
+    kept = [p for p in (tmp_path / "cache").iterdir()]
+    assert [p.name for p in kept] == [first.version] and "closure" in first.timings
+    again = open_graph(config)
+    assert "reopen" in again.timings and "closure" not in again.timings and len(again.dataset) == len(first.dataset)
+    with pytest.raises(TypeError):  # opened read-only: a server and CLI commands share it
+        again.dataset.add((URIRef("urn:x:s"), URIRef("urn:x:p"), URIRef("urn:x:o")))
+    shutil.rmtree(kept[0] / STORE_DIR)
+    rebuilt = open_graph(config)
+    assert "closure" in rebuilt.timings and len(rebuilt.dataset) == len(first.dataset)

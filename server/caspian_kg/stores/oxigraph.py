@@ -127,6 +127,8 @@ def open_oxigraph(config: Config, reason: bool = True, check: Check | None = Non
         return _build_in(path, config, files, version, reason, check, _open_store(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     _sweep(path.parent)
+    if path.exists():  # a kept store whose database files went missing: rebuilt, never served empty
+        shutil.rmtree(path, ignore_errors=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".build-{path.name}-", dir=path.parent))
     try:
         kg = _build_in(scratch, config, files, version, reason, check, ox.Store(str(scratch / STORE_DIR)))
