@@ -138,9 +138,12 @@ def test_query_editor_runs_with_ctrl_enter_sorts_and_links(page: Any, server: st
     labels = lambda: [t.strip().removesuffix("@en").strip('"') for t in
                       page.locator(".yasr:visible tbody tr td:nth-child(3)").all_inner_texts()]
     header = page.locator(".yasr:visible thead th").nth(2)
-    header.click()
+    first = page.locator(".yasr:visible tbody tr td:nth-child(3)").first
+    header.click()  # the table re-renders after the click: wait for it, then read it
+    sync_api.expect(first).to_contain_text("Afghanistan")
     assert labels() == sorted(labels(), key=str.casefold) and labels()[0] == "Afghanistan"
     header.click()
+    sync_api.expect(first).to_contain_text("Vietnam")
     assert labels()[0] == "Vietnam"
     screenshot(page, "query")
     href = rows.first.locator("a.iri").first.get_attribute("href")
