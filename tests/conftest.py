@@ -110,3 +110,29 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+# --- browser tests (tests/browsing.py) ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real server (`python -m caspian_kg.web.serve`), as a user would start it; modules that
+    need another server (an in-process one, a different store) override this fixture."""
+    from helpers import start_server, stop_server
+
+    proc, url, _ = start_server(tmp_path_factory.mktemp("server"), workers="1", threads="4")
+    yield url
+    stop_server(proc)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's Chromium, headless, through Playwright (imported here: only browser tests pay for it)."""
+    from browsing import CHROMIUM, CHROMIUM_ARGS
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -8,20 +8,13 @@ picture (not blank), so a broken stylesheet or an empty page shows up as a failu
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from helpers import start_server, stop_server
+from browsing import require_browser, screenshot
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = ROOT / "test-output" / "screenshots"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 QUERY = """PREFIX org: <http://www.w3.org/ns/org#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX orgn: <https://w3id.org/caspian-kg/id/org/>
@@ -30,30 +23,10 @@ SELECT ?member ?label WHERE {
 }"""
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-if os.environ.get("CI") and not os.access(CHROMIUM, os.X_OK):  # CI must run them, never skip them
-    pytest.fail(f"{CHROMIUM} is missing on CI: tests/setup.sh should have installed it", pytrace=False)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: bash tests/setup.sh")
-if not os.access(CHROMIUM, os.X_OK):
-    pytest.skip(f"{CHROMIUM} is missing: bash tests/setup.sh installs it", allow_module_level=True)
+sync_api = require_browser()
 
 
 # --- the server and the browser ---------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The real server (`python -m caspian_kg.web.serve`), as a user would start it."""
-    proc, url, _ = start_server(tmp_path_factory.mktemp("server"), workers="1", threads="4")
-    yield url
-    stop_server(proc)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture()
@@ -79,21 +52,6 @@ def page(browser: Any, server: str) -> Iterator[Any]:
     yield page
     context.close()
     assert problems == []
-
-
-def screenshot(page: Any, name: str) -> Path:
-    """A full-page PNG in test-output/screenshots/, checked to be a real picture."""
-    from PIL import Image
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    with Image.open(path) as image:
-        width, height = image.size
-        colours = image.convert("RGB").getcolors(maxcolors=1 << 20) or []
-    assert width >= 300 and height >= 300, (name, image.size)
-    assert len(colours) > 30, f"{name}.png looks blank ({len(colours)} colours)"
-    return path
 
 
 # --- the pages ----------------------------------------------------------------------------------

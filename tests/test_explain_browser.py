@@ -3,7 +3,6 @@ and no sideways scrolling, on a desktop and on a 390 px phone, for long derivati
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -11,6 +10,7 @@ from urllib.parse import urlencode
 
 import pytest
 from a11y import VIEWPORTS, assert_usable
+from browsing import require_browser
 from werkzeug.serving import make_server
 
 from caspian_kg.config import Config
@@ -18,14 +18,8 @@ from caspian_kg.graph import KnowledgeGraph
 from caspian_kg.web import create_app
 from caspian_kg.web.state import of
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-if os.environ.get("CI") and not os.access(CHROMIUM, os.X_OK):  # CI must run them, never skip them
-    pytest.fail(f"{CHROMIUM} is missing on CI: tests/setup.sh should have installed it", pytrace=False)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: bash tests/setup.sh")
-if not os.access(CHROMIUM, os.X_OK):
-    pytest.skip(f"{CHROMIUM} is missing: bash tests/setup.sh installs it", allow_module_level=True)
+sync_api = require_browser()
 
 STATEMENTS = [("state:kazakhstan", "org:memberOf", "orgn:cica"),  # with an alternative (via the chair)
               ("event:aliyev-state-visit-kyrgyzstan", "ck:involvesState", "state:kyrgyzstan"),  # background
@@ -42,14 +36,6 @@ def server(config: Config, kg: KnowledgeGraph) -> Iterator[str]:
     yield f"http://127.0.0.1:{httpd.server_port}"
     httpd.shutdown()
     of(app).pool.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.mark.parametrize("viewport", sorted(VIEWPORTS))

@@ -10,43 +10,22 @@ every request leaving the server fails the test); screenshots go to test-output/
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from a11y import DESKTOP, PHONE, VIEWPORTS, assert_usable
-from helpers import start_server, stop_server
-from test_browser import CHROMIUM, CHROMIUM_ARGS, screenshot
+from browsing import require_browser, screenshot
 
 from caspian_kg.web.editor import EDITOR_ACCEPT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-if os.environ.get("CI") and not os.access(CHROMIUM, os.X_OK):  # CI must run them, never skip them
-    pytest.fail(f"{CHROMIUM} is missing on CI: tests/setup.sh should have installed it", pytrace=False)
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: bash tests/setup.sh")
-if not os.access(CHROMIUM, os.X_OK):
-    pytest.skip(f"{CHROMIUM} is missing: bash tests/setup.sh installs it", allow_module_level=True)
+sync_api = require_browser()
 
 # no PREFIX lines: the data's prefixes are predeclared (the editor must not mark them undeclared)
 LABELS = "SELECT ?thing ?label WHERE { ?thing rdfs:label ?label . FILTER(?thing != state:azerbaijan) } ORDER BY ?label"
 CICA = "SELECT ?member ?label WHERE { orgn:cica org:hasMember ?member . ?member rdfs:label ?label } ORDER BY ?label"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    proc, url, _ = start_server(tmp_path_factory.mktemp("server"), workers="1", threads="4")
-    yield url
-    stop_server(proc)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture()
