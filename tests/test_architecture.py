@@ -247,7 +247,7 @@ def test_every_intra_package_import_names_a_module() -> None:
 # Deferred imports that dodge no cycle: the command line loads the web server and the scale tools
 # only for the commands that use them, so `caspian-kg query` starts without Flask. (importer, prefix)
 DEFERRED: dict[tuple[str, str], str] = {
-    (CLI, WEB): "only `caspian-kg serve` pays for Flask and waitress",
+    (CLI, WEB): "only `caspian-kg serve` pays for Flask and Granian",
     (CLI, SCALE): "the benchmark and the generator are tooling, not the server",
 }
 
@@ -391,6 +391,6 @@ def test_the_domain_and_the_command_line_load_without_flask() -> None:
     import sys
 
     probe = ("import sys, caspian_kg, caspian_kg.cli\n"
-             "print(sorted({m.split('.')[0] for m in sys.modules} & {'flask', 'werkzeug', 'waitress', 'pyshacl'}))")
+             "print(sorted({m.split('.')[0] for m in sys.modules} & {'flask', 'werkzeug', 'granian', 'pyshacl'}))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]", done.stdout

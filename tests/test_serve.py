@@ -1,4 +1,4 @@
-"""serve.run: the order of start-up (load, fork every worker pool, then start threads)."""
+"""serve.run: the order of start-up (load, fork the HTTP worker, fork every query worker pool in it, then\nstart threads)."""
 
 from __future__ import annotations
 
@@ -16,21 +16,34 @@ from caspian_kg.web import serve
 from caspian_kg.web.state import of
 
 
-def test_every_pool_is_forked_before_the_server_starts(
+def test_every_pool_is_forked_in_the_http_worker_before_the_server_starts(
     monkeypatch: pytest.MonkeyPatch, config: Config, kg: KnowledgeGraph
 ) -> None:
     """Forking from a threaded server is unsafe, so the query worker pool (one for every door)
-    must have its workers before waitress starts its threads."""
-    seen: dict[str, list[list[int]]] = {}
+    is forked by the app loader that Granian calls in its HTTP worker before its runtime and
+    threads start; the serving process itself loads the graph and forks no query worker."""
+    seen: dict[str, object] = {}
 
-    def fake_serve(app, **_: object) -> None:  # type: ignore[no-untyped-def]
-        seen["pids"] = [pool.pids() for pool in [of(app).pool]]
+    class FakeServer:
+        def serve(self, target_loader, wrap_loader: bool) -> None:  # type: ignore[no-untyped-def]
+            seen["loaded"] = serve._loaded is kg
+            app = target_loader()
+            seen["pids"] = of(app).pool.pids()
+            seen["app"] = app
 
     monkeypatch.setattr(serve, "open_graph", lambda _config: kg)
-    monkeypatch.setattr(serve.waitress, "serve", fake_serve)
-    monkeypatch.setattr(serve.signal, "signal", lambda *_: None)
+    monkeypatch.setattr(serve, "server", lambda _config: FakeServer())
     serve.run(config.with_(workers=1, port=0))
-    assert seen["pids"] == [seen["pids"][0]] and len(seen["pids"][0]) == 1
+    try:
+        assert seen["loaded"] is True  # the loaded graph is handed down, not loaded again
+        assert len(seen["pids"]) == 1  # type: ignore[arg-type]
+    finally:
+        of(seen["app"]).pool.close()  # type: ignore[arg-type]
+
+
+def test_the_server_is_granian_on_the_configured_threads(config: Config) -> None:
+    built = serve.server(config.with_(threads=5, host="127.0.0.1", port=0))
+    assert (built.workers, built.blocking_threads, built.respawn_failed_workers) == (1, 5, True)
 
 
 def test_the_module_entry_point_reports_errors_in_one_line(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Real clients against a real server: `python -m caspian_kg.web.serve` (waitress, forked query
+"""Real clients against a real server: `python -m caspian_kg.web.serve` (Granian, forked query
 workers) in a subprocess on a free port, queried by SPARQLWrapper, rdflib's SPARQLStore and
 many parallel plain HTTP clients."""
 
@@ -144,9 +144,11 @@ def test_many_parallel_clients_get_identical_answers(server: tuple[str, Path]) -
 # --- shutdown ----------------------------------------------------------------------------------
 
 
-def _children(pid: int) -> set[int]:
+def _descendants(pid: int) -> set[int]:
+    """Every process below `pid`: Granian's HTTP worker and, below it, the query workers."""
     path = Path(f"/proc/{pid}/task/{pid}/children")
-    return {int(p) for p in path.read_text().split()} if path.exists() else set()
+    children = {int(p) for p in path.read_text().split()} if path.exists() else set()
+    return children.union(*(_descendants(child) for child in children))
 
 
 def _running(pid: int) -> bool:
@@ -155,13 +157,18 @@ def _running(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
-def test_sigterm_stops_server_and_its_workers(tmp_path: Path) -> None:
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_a_signal_stops_server_and_its_workers(tmp_path: Path, how: signal.Signals) -> None:
+    """The server, its HTTP worker and its query workers all end, promptly (a query worker that
+    kept the HTTP server's SIGTERM handler once left `serve` hanging on Ctrl-C)."""
     proc, url, _ = start_server(tmp_path)
     assert _fetch(f"{url}/sparql?query=ASK%7B%7D")[0] == 200  # the workers exist and work
-    workers = _children(proc.pid)
-    assert len(workers) >= 2
-    stop_server(proc, signal.SIGTERM)
+    workers = _descendants(proc.pid)
+    assert len(workers) >= 3  # the HTTP worker and the 2 query workers
+    stopped = time.monotonic()
+    stop_server(proc, how)
     assert proc.returncode == 0
+    assert time.monotonic() - stopped < 10  # stop_server kills after 15 s: not needed
     end = time.monotonic() + 10
     while any(_running(pid) for pid in workers) and time.monotonic() < end:
         time.sleep(0.1)

@@ -7,7 +7,7 @@ Why: the graph is read-only once loaded, so an answer is a pure function of (dat
 request). ETags already spare the bytes for clients that revalidate; this spares the work for
 clients that do not (a fresh browser, a load balancer, a benchmark), at the cost of a dict
 lookup. Keys carry the dataset version, so a reload can never serve a stale answer; entries are
-evicted least-recently-used, bounded by count and total bytes. Thread-safe (waitress threads).
+evicted least-recently-used, bounded by count and total bytes. Thread-safe (the HTTP server's threads).
 """
 
 from __future__ import annotations

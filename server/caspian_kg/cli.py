@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("settings", help="every setting: its environment variable, value and meaning")
     p.set_defaults(func=cmd_settings)
 
-    p = sub.add_parser("serve", help="serve the SPARQL endpoint and linked data (waitress)")
+    p = sub.add_parser("serve", help="serve the SPARQL endpoint and linked data (Granian)")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.add_argument("--timeout", type=float, dest="query_timeout", help="per-query deadline in seconds")
@@ -116,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("query", "stats", "serve", "validate", "export", "run", "explain"):
         if name in sub.choices:
             sub.choices[name].add_argument(
-                "--store", help="memory (default), a directory (Oxigraph on disk) or a SPARQL endpoint URL")
+                "--store", help="oxigraph (the default: kept per dataset version in CASPIAN_KG_CACHE_DIR), memory (rdflib), "
+                     "a directory (Oxigraph there) or a SPARQL endpoint URL")
     return parser
 
 
@@ -243,7 +244,7 @@ def cmd_settings(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, config: Config) -> int:
-    # deferred (allowed by tests/test_architecture.py): only `serve` pays for Flask and waitress
+    # deferred (allowed by tests/test_architecture.py): only `serve` pays for Flask and Granian
     from .web.serve import run as serve
 
     serve(config.with_(host=args.host, port=args.port, query_timeout=args.query_timeout,

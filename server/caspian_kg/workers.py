@@ -172,6 +172,8 @@ def _child_main(
     for other in inherited:
         other.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    for signum in (signal.SIGTERM, signal.SIGHUP):  # a server's handlers are not ours: SIGTERM ends us
+        signal.signal(signum, signal.SIG_DFL)
     if initializer is not None:
         initializer()
     while True:
