@@ -23,7 +23,7 @@ from typing import Any
 
 from granian.constants import Interfaces
 from granian.log import LOGGING_CONFIG
-from granian.server import Server
+from granian.server.mp import MPServer
 
 from ..config import Config
 from ..errors import CaspianError
@@ -59,10 +59,12 @@ def run(config: Config) -> None:
     server(config).serve(target_loader=functools.partial(load_app, config), wrap_loader=False)
 
 
-def server(config: Config) -> Server:
-    """Granian with one HTTP worker process (the query workers are the parallelism) running the
-    app on `config.threads` Python threads; a worker that dies is started again."""
-    return Server(
+def server(config: Config) -> MPServer:
+    """Granian with one HTTP worker process running the app on `config.threads` Python threads
+    (the query workers are the parallelism); a worker that dies is started again. Its
+    multiprocess server on every Python build, free-threaded too: the query pool must fork from
+    a process that has one thread."""
+    return MPServer(
         "caspian_kg",  # a name for logs: the app itself comes from load_app
         address=config.host,
         port=config.port,
@@ -87,7 +89,8 @@ def load_app(config: Config) -> Any:
 def _log_config() -> dict[str, Any]:
     """Granian's logging as it ships, on stderr beside ours (stdout stays free), without its
     advice to cap Python threads below 2 per core: ours mostly wait on the query workers."""
-    handlers = {name: {**handler, "stream": "ext://sys.stderr"} for name, handler in LOGGING_CONFIG["handlers"].items()}
+    shipped: dict[str, dict[str, Any]] = LOGGING_CONFIG["handlers"]  # type: ignore[assignment]
+    handlers = {name: {**handler, "stream": "ext://sys.stderr"} for name, handler in shipped.items()}
     return {"handlers": handlers, "filters": {"threads": {"()": _ThreadAdvice}},
             "loggers": {"_granian": {"handlers": ["console"], "level": "INFO", "propagate": False,
                                      "filters": ["threads"]},
