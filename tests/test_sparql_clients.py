@@ -5,6 +5,7 @@ many parallel plain HTTP clients."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import time
 import urllib.error
@@ -146,8 +147,7 @@ def test_many_parallel_clients_get_identical_answers(server: tuple[str, Path]) -
 
 def _descendants(pid: int) -> set[int]:
     """Every process below `pid`: Granian's HTTP worker and, below it, the query workers."""
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    children = {int(p) for p in path.read_text().split()} if path.exists() else set()
+    children = _children_of(pid)
     return children.union(*(_descendants(child) for child in children))
 
 
@@ -173,3 +173,36 @@ def test_a_signal_stops_server_and_its_workers(tmp_path: Path, how: signal.Signa
     while any(_running(pid) for pid in workers) and time.monotonic() < end:
         time.sleep(0.1)
     assert not any(_running(pid) for pid in workers)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_a_killed_http_worker_is_replaced_with_fresh_query_workers(tmp_path: Path) -> None:
+    """Granian starts a new HTTP worker when one dies (killed, out of memory); it forks its own
+    query workers, and the dead worker's query workers go away instead of lingering."""
+    proc, url, _ = start_server(tmp_path)
+    try:
+        (http_worker,) = _children_of(proc.pid)
+        old = _descendants(http_worker)
+        assert len(old) == 2
+        os.kill(http_worker, signal.SIGKILL)
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            time.sleep(0.2)
+            try:
+                if _fetch(f"{url}/sparql?query=ASK%7B%7D")[0] == 200:
+                    break
+            except OSError:
+                continue
+        assert _fetch(f"{url}/sparql?query=ASK%7B%7D")[0] == 200
+        (replacement,) = _children_of(proc.pid)
+        assert replacement != http_worker and len(_descendants(replacement)) == 2
+        while any(_running(pid) for pid in old) and time.monotonic() < end:
+            time.sleep(0.1)
+        assert not any(_running(pid) for pid in old)
+    finally:
+        stop_server(proc)
+
+
+def _children_of(pid: int) -> set[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return {int(p) for p in path.read_text().split()} if path.exists() else set()
