@@ -150,3 +150,20 @@ def ask(kg: Any, text: str, inference: bool = True) -> Any:
 
     result = service(kg).run(QueryRequest(text=text, inference=inference))
     return to_result(result.solutions) if isinstance(result, NativeSolutions) else result
+
+
+def children(pid: int) -> list[int]:
+    """The child processes of `pid` (Linux /proc), from every one of its threads."""
+    found: list[int] = []
+    for tasks in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found += [int(c) for c in tasks.read_text().split()]
+        except OSError:
+            pass
+    return found
+
+
+def query_workers(server: int) -> list[int]:
+    """The query worker processes of a running `serve`: the children of Granian's HTTP worker,
+    which is the server process's child."""
+    return [worker for http in children(server) for worker in children(http)]

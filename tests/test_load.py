@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import ROOT, free_port, start_server, stop_server
+from helpers import ROOT, children, free_port, query_workers, start_server, stop_server
 
 from caspian_kg import dumps
 from caspian_kg.graph import KnowledgeGraph
@@ -97,16 +97,6 @@ def dump_hash(base: str) -> str:
     status, body = get(f"{base}/export/caspian-kg.nt", timeout=60)
     assert status == 200
     return hashlib.sha256(body).hexdigest()
-
-
-def children(pid: int) -> list[int]:
-    found: list[int] = []
-    for tasks in Path(f"/proc/{pid}/task").glob("*/children"):
-        try:
-            found += [int(c) for c in tasks.read_text().split()]
-        except OSError:
-            pass
-    return found
 
 
 def rss_kb(pid: int) -> int:
@@ -260,7 +250,7 @@ def test_killed_workers_answer_503_and_are_replaced(server: tuple[subprocess.Pop
             slow.start()
             wait_for(lambda: health(url)["query_slots"]["busy"] >= 1, 10, "the endless query to start")
             time.sleep(0.5)  # it is running in a worker now (the quick queries take milliseconds)
-            workers = children(proc.pid)
+            workers = query_workers(proc.pid)
             assert len(workers) >= 2, workers
             for pid in workers:
                 os.kill(pid, signal.SIGKILL)
@@ -279,7 +269,7 @@ def test_killed_workers_answer_503_and_are_replaced(server: tuple[subprocess.Pop
     assert sparql(url, f"{QUICK}\n# {uuid.uuid4().hex}")[0] == 200  # later queries are served
     after = health(url)
     assert after["worker_restarts"] >= restarts + rounds, after
-    assert len([pid for pid in children(proc.pid) if rss_kb(pid)]) == 2  # a full pool of live workers
+    assert len([pid for pid in query_workers(proc.pid) if rss_kb(pid)]) == 2  # a full pool of live workers
 
 
 # --- a damaged on-disk store ---------------------------------------------------------------------

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from helpers import start_server, stop_server
+from helpers import children, start_server, stop_server
 from rdflib import OWL, RDF, Graph, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
@@ -147,8 +147,8 @@ def test_many_parallel_clients_get_identical_answers(server: tuple[str, Path]) -
 
 def _descendants(pid: int) -> set[int]:
     """Every process below `pid`: Granian's HTTP worker and, below it, the query workers."""
-    children = _children_of(pid)
-    return children.union(*(_descendants(child) for child in children))
+    below = set(children(pid))
+    return below.union(*(_descendants(child) for child in below))
 
 
 def _running(pid: int) -> bool:
@@ -181,7 +181,7 @@ def test_a_killed_http_worker_is_replaced_with_fresh_query_workers(tmp_path: Pat
     query workers, and the dead worker's query workers go away instead of lingering."""
     proc, url, _ = start_server(tmp_path)
     try:
-        (http_worker,) = _children_of(proc.pid)
+        (http_worker,) = set(children(proc.pid))
         old = _descendants(http_worker)
         assert len(old) == 2
         os.kill(http_worker, signal.SIGKILL)
@@ -194,15 +194,10 @@ def test_a_killed_http_worker_is_replaced_with_fresh_query_workers(tmp_path: Pat
             except OSError:
                 continue
         assert _fetch(f"{url}/sparql?query=ASK%7B%7D")[0] == 200
-        (replacement,) = _children_of(proc.pid)
+        (replacement,) = set(children(proc.pid))
         assert replacement != http_worker and len(_descendants(replacement)) == 2
         while any(_running(pid) for pid in old) and time.monotonic() < end:
             time.sleep(0.1)
         assert not any(_running(pid) for pid in old)
     finally:
         stop_server(proc)
-
-
-def _children_of(pid: int) -> set[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return {int(p) for p in path.read_text().split()} if path.exists() else set()
