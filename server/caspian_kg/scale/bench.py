@@ -170,9 +170,10 @@ def _differences(servers: list[Server], queries: list[w.Query]) -> list[str]:
     label = "default store" if first == "caspian-kg default store" else first
     out = []
     for name, found in counts.items():
-        for query, rows in found.items():
-            if rows != reference[query]:
-                out.append(f"{name}: {query} {rows} rows ({label}: {reference[query]})")
+        for query, (rows, distinct) in found.items():
+            if rows != reference[query][0]:
+                repeated = f", {distinct} distinct" if distinct != rows else ""
+                out.append(f"{name}: {query} {rows} rows{repeated} ({label}: {reference[query][0]})")
     return out
 
 
