@@ -5,9 +5,10 @@
 # - Apache Jena (libapache-jena-java, whose jars tests/jena.py runs as `riot --validate`) for the
 #   independent RDF validator of tests/test_jena.py, and a Java runtime when there is none (the
 #   package does not depend on one);
-# - Virtuoso Open Source (virtuoso-opensource-7) for the remote-store tests of tests/test_virtuoso.py.
-#   Its packaged service is never started: the tests run their own `virtuoso-t -f` with their own
-#   virtuoso.ini in a temporary directory (tests/virtuoso.py). On a machine without a policy-rc.d
+# - Virtuoso Open Source (virtuoso-opensource-7) for the remote-store tests of tests/test_virtuoso.py
+#   and the bench's Virtuoso peer (tests/perf/test_bench.py). Its packaged service is never started:
+#   they run their own `virtuoso-t -f` with their own virtuoso.ini in a temporary directory
+#   (server/caspian_kg/scale/virtuoso.py). On a machine without a policy-rc.d
 #   one that refuses every service start is put in place for the install, then removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,5 +1,5 @@
 """The remote-store path on a second engine family: Virtuoso Open Source (Debian's
-`virtuoso-opensource-7`, started here by tests/virtuoso.py). `publish --to` its authenticated
+`virtuoso-opensource-7`, started here by caspian_kg/scale/virtuoso.py). `publish --to` its authenticated
 Graph Store endpoint, then every saved query through `--store` its /sparql answers like the
 embedded store, `serve --store` answers /sparql, and every failure is one line.
 
@@ -24,12 +24,12 @@ from helpers import ask, free_port, run_saved, service, start_server, stop_serve
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.processor import SPARQLResult
 from test_backends import answers, sample_values
-from virtuoso import Virtuoso, start_virtuoso, virtuoso_binary
 
 from caspian_kg.config import Config
 from caspian_kg.graph import KnowledgeGraph
 from caspian_kg.open import open_graph
 from caspian_kg.saved_queries import QueryLibrary
+from caspian_kg.scale.virtuoso import Virtuoso, start_virtuoso, virtuoso_binary
 from caspian_kg.stores import remote
 from caspian_kg.stores.engine import DatasetSelection, Prepared
 

@@ -330,13 +330,16 @@ def _add_scale_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     p.add_argument("--to", required=True, help="the engine's base URL (Oxigraph: http://host:7878) or its GSP endpoint")
     p.set_defaults(func=cmd_publish)
 
-    p = sub.add_parser("bench", help="every store we ship at several sizes, side by side with Oxigraph server and "
-                                     "rdflib-endpoint: start, load, saved and analytical queries, entity pages")
+    p = sub.add_parser("bench", help="every store we ship at several sizes, side by side with Oxigraph server, "
+                                     "rdflib-endpoint and Virtuoso: start, load, saved and analytical queries, "
+                                     "entity pages")
     p.add_argument("--sizes", default="shipped,100000", type=_sizes,
                    help="comma-separated: `shipped` (the project's data) or synthetic triple counts (e.g. 10000,1000000)")
     p.add_argument("--requests", type=int, default=200, help="requests per workload and server (split over its queries)")
     p.add_argument("--workdir", help="where to generate data and stores (default: a temporary directory)")
     p.add_argument("--markdown", help="also write the table to this file")
+    p.add_argument("--peers", type=_peers, help="comma-separated servers to run, of default, memory, oxigraph, "
+                                                "rdflib-endpoint, virtuoso (default: every one installed)")
     p.set_defaults(func=cmd_bench)
 
 
@@ -346,6 +349,13 @@ def _sizes(text: str) -> list[str]:
     if bad or not sizes:
         raise argparse.ArgumentTypeError(f"expected `shipped` or triple counts, not {', '.join(bad) or 'nothing'}")
     return sizes
+
+
+def _peers(text: str) -> list[str]:
+    peers = [p.strip() for p in text.split(",") if p.strip()]
+    if not peers:
+        raise argparse.ArgumentTypeError("expected peer names, not nothing")
+    return peers  # checked against what is installed by the bench (scale/bench.py choose_peers)
 
 
 def cmd_generate(args: argparse.Namespace, config: Config) -> int:
@@ -367,7 +377,8 @@ def cmd_publish(args: argparse.Namespace, config: Config) -> int:
 def cmd_bench(args: argparse.Namespace, config: Config) -> int:
     from .scale.bench import run_bench  # deferred: tooling, not the server
 
-    table = run_bench(config, args.sizes, requests=args.requests, workdir=args.workdir and Path(args.workdir))
+    table = run_bench(config, args.sizes, requests=args.requests, workdir=args.workdir and Path(args.workdir),
+                      peers=args.peers)
     print(table)
     if args.markdown:
         Path(args.markdown).write_text(table + "\n", encoding="utf-8")

@@ -1,2 +1,3 @@
-"""Tooling, not the server: synthetic data in the project's ontology (`synth.py`) and the benchmark
-against Oxigraph server (`bench.py`). Only the CLI imports it."""
+"""Tooling, not the server: synthetic data in the project's ontology (`synth.py`), the benchmark
+against Oxigraph server and the other peers (`bench.py`, `peers.py`, `workloads.py`), and a
+throw-away Virtuoso for it and the remote-store tests (`virtuoso.py`). Only the CLI imports it."""

@@ -8,8 +8,10 @@ For each size (`shipped`: the project's own data; a number: synthetic data of th
    loader on the same quads (asserted + our closure: it does no reasoning). Validation is off:
    SHACL on a million triples measures pyshacl, not the store.
 2. Serve, each as its users start it (peers.py): caspian-kg on the default store, caspian-kg on the
-   memory store, `oxigraph serve-read-only`, and rdflib-endpoint when installed
-   (`pip install -e '.[bench]'`); the time from spawn to the first answer is the start time.
+   memory store, `oxigraph serve-read-only`, rdflib-endpoint when installed
+   (`pip install -e '.[bench]'`) and Virtuoso when installed (`virtuoso-t`, loaded by our
+   `publish`); the time from spawn to the first answer is the start time. `peers` chooses which
+   run (PEERS; default: every one installed).
 3. Send (workloads.py), over HTTP on 127.0.0.1: the saved queries as plain SPARQL and analytical
    queries the project has never seen, each request unique (uncached: no cache, no ETag helps),
    one at a time (latency) and from 4 clients (throughput); and, to our servers only, the saved
@@ -35,25 +37,58 @@ from typing import Any
 import pyoxigraph as ox
 
 from ..config import Config
+from ..errors import BadRequest
+from ..open import open_graph
 from ..stores.native import UNION_GRAPH
 from ..stores.oxigraph import STORE_DIR
 from . import workloads as w
-from .peers import Server, caspian, oxigraph_binary, oxigraph_server, rdflib_endpoint
+from .peers import (
+    Server,
+    caspian,
+    oxigraph_binary,
+    oxigraph_server,
+    rdflib_endpoint,
+    rdflib_endpoint_binary,
+    virtuoso,
+)
 from .synth import generate
+from .virtuoso import virtuoso_binary
 
 LATENCY_BUDGET = 40.0  # seconds per server and workload, one client
 THROUGHPUT_BUDGET = 12.0  # seconds per server and workload, 4 clients
 
+# The servers `--peers` names, in the order they run (the first chosen is the reference for row counts)
+PEERS = ("default", "memory", "oxigraph", "rdflib-endpoint", "virtuoso")
+MISSING = {"rdflib-endpoint": (rdflib_endpoint_binary, "rdflib-endpoint is not installed (pip install -e '.[bench]')"),
+           "virtuoso": (virtuoso_binary, "virtuoso-t is not installed (Debian: apt install virtuoso-opensource-7)")}
 
-def run_bench(config: Config, sizes: list[str], requests: int = 200, workdir: Path | None = None) -> str:
+
+def choose_peers(requested: list[str] | None) -> list[str]:
+    """The peers to run: those requested (BadRequest naming any that is not installed) or, by
+    default, every peer installed (one line on stderr for each left out)."""
+    unknown = [p for p in requested or [] if p not in PEERS]
+    if unknown:
+        raise BadRequest(f"unknown peer {', '.join(unknown)}: choose from {', '.join(PEERS)}")
+    chosen = [p for p in PEERS if requested is None or p in requested]
+    missing = [p for p in chosen if p in MISSING and MISSING[p][0]() is None]
+    if missing and requested is not None:
+        raise BadRequest("; ".join(MISSING[p][1] for p in missing) + " (leave it out of --peers)")
+    for peer in missing:
+        _say(f"{MISSING[peer][1]}: left out")
+    return [p for p in chosen if p not in missing]
+
+
+def run_bench(config: Config, sizes: list[str], requests: int = 200, workdir: Path | None = None,
+              peers: list[str] | None = None) -> str:
     """Run everything and return the markdown tables (also kept as bench.json in the workdir)."""
+    chosen = choose_peers(peers)
     base = Path(workdir or tempfile.mkdtemp(prefix="caspian-bench-"))
     rows: list[dict[str, Any]] = []
     for size in sizes:
         synthetic = size != "shipped"
         root = base / f"data-{size}" if synthetic else config.root
         written = generate(root, int(size), source_root=config.root) if synthetic else 0
-        rows.append(_one_size(config, root, base / f"run-{size}", synthetic, written, requests))
+        rows.append(_one_size(config, root, base / f"run-{size}", synthetic, written, requests, chosen))
         (base / "bench.json").write_text(json.dumps(rows, indent=1))
     return render(rows)
 
@@ -62,14 +97,17 @@ def _say(text: str) -> None:
     print(f"[bench] {text}", file=sys.stderr, flush=True)
 
 
-def _one_size(config: Config, root: Path, work: Path, synthetic: bool, written: int, requests: int) -> dict[str, Any]:
+def _one_size(config: Config, root: Path, work: Path, synthetic: bool, written: int, requests: int,
+              peers: list[str]) -> dict[str, Any]:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     cache = work / "cache"
-    loads = {"memory": _child_load(root, "memory", cache), "first build": _child_load(root, "oxigraph", cache),
-             "reopen": _child_load(root, "oxigraph", cache)}
+    # the default store is built whatever is chosen: every peer's data comes from it
+    loads = {"memory": _child_load(root, "memory", cache)} if "memory" in peers else {}
+    loads["first build"], loads["reopen"] = _child_load(root, "oxigraph", cache), _child_load(root, "oxigraph", cache)
     store_dir = next(p for p in cache.iterdir() if not p.name.startswith("."))
-    loads["Oxigraph load"] = _oxigraph_load(store_dir, work / "baseline")
+    if "oxigraph" in peers:
+        loads["Oxigraph load"] = _oxigraph_load(store_dir, work / "baseline")
     triples = loads["reopen"]["triples"]
     _say(f"{triples} triples: loads {loads}")
     saved, analytical = w.saved_queries(config, root, synthetic), w.analytical()
@@ -78,14 +116,21 @@ def _one_size(config: Config, root: Path, work: Path, synthetic: bool, written: 
     result: dict[str, Any] = {"triples": triples, "written": written, "loads": loads, "servers": {},
                               "queries": len(saved), "analytical": len(analytical)}
     try:
-        servers.append(caspian("caspian-kg default store", root, "oxigraph", cache))
-        servers.append(caspian("caspian-kg memory store", root, "memory", cache))
-        servers.append(oxigraph_server(work / "baseline", root))
-        peer = rdflib_endpoint(_quads_without_union(store_dir, work / "rdflib-endpoint.nq"))
-        if peer is not None:
+        if "default" in peers:
+            servers.append(caspian("caspian-kg default store", root, "oxigraph", cache))
+        if "memory" in peers:
+            servers.append(caspian("caspian-kg memory store", root, "memory", cache))
+        if "oxigraph" in peers:
+            servers.append(oxigraph_server(work / "baseline", root))
+        if "rdflib-endpoint" in peers:
+            peer = rdflib_endpoint(_quads_without_union(store_dir, work / "rdflib-endpoint.nq"))
+            assert peer is not None  # choose_peers left it out when it is not installed
             servers.append(peer)
-        else:
-            _say("rdflib-endpoint is not installed (pip install -e '.[bench]'): left out")
+        if "virtuoso" in peers:
+            kept = open_graph(Config(root=root, store="oxigraph", cache_dir=str(cache), validate=False))
+            server, loads["Virtuoso load"] = virtuoso(kept, root)
+            servers.append(server)
+            _say(f"Virtuoso: {loads['Virtuoso load']}")
         for server in servers:
             _say(f"{server.name}: up in {server.started:.2f} s")
             result["servers"][server.name] = _measure_server(server, saved, analytical, n, synthetic)
@@ -115,13 +160,20 @@ def _measure_server(server: Server, saved: list[w.Query], analytical: list[w.Que
 
 
 def _differences(servers: list[Server], queries: list[w.Query]) -> list[str]:
+    """Row counts that differ from the reference's: the default store when it runs, else the first
+    server chosen (PEERS order)."""
+    if not servers:
+        return []
     counts = {s.name: w.row_counts(s, queries) for s in servers}
-    reference = counts[servers[0].name]
+    first = "caspian-kg default store" if "caspian-kg default store" in counts else servers[0].name
+    reference = counts[first]
+    label = "default store" if first == "caspian-kg default store" else first
     out = []
     for name, found in counts.items():
-        for query, rows in found.items():
-            if rows != reference[query]:
-                out.append(f"{name}: {query} {rows} rows (default store: {reference[query]})")
+        for query, (rows, distinct) in found.items():
+            if rows != reference[query][0]:
+                repeated = f", {distinct} distinct" if distinct != rows else ""
+                out.append(f"{name}: {query} {rows} rows{repeated} ({label}: {reference[query][0]})")
     return out
 
 
@@ -211,7 +263,8 @@ def render(rows: list[dict[str, Any]]) -> str:
                     cells.append(f"{summary['worst']:.0f}")
                 cells.append(f"{ratio:.2f}x" if ratio else "–")
                 reference = ref[label]["throughput"] if ref else 0.0
-                cells.append(f"{rate:.0f} ({_ratio(rate, reference)})" if name != "Oxigraph server" else f"{rate:.0f}")
+                cells.append(f"{rate:.0f} ({_ratio(rate, reference)})" if ref and name != "Oxigraph server"
+                             else f"{rate:.0f}")
             pages = got.get("pages")
             cells.append(" / ".join(f"{v:.1f}" for v in pages.values()) if pages else "–")
             lines.append("| " + " | ".join(cells) + " |")
@@ -230,5 +283,8 @@ def render(rows: list[dict[str, Any]]) -> str:
             f"{name} {got['total']:.2f} s, {got['rss_mb']:.0f} MB" for name, got in loads.items()) + ".")
         lines.append("Answers: " + ("; ".join(row["differs"]) if row.get("differs")
                                     else "every server returned the same number of rows for every query."))
+        if "Virtuoso" in servers:
+            lines.append("Virtuoso: start is a new, empty database's; its load is our `publish` (Graph Store "
+                         "Protocol) of every graph.")
         lines.append("")
     return "\n".join(lines)

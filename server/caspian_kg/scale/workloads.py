@@ -206,13 +206,16 @@ def worst_ratios(mine: dict[str, list[float]], other: dict[str, list[float]], to
     return [f"{k} {ms * 1000:.0f} ms ({r:.1f}x)" for r, k, ms in rows[:top]]
 
 
-def row_counts(server: Server, queries: list[Query]) -> dict[str, int]:
+def row_counts(server: Server, queries: list[Query]) -> dict[str, tuple[int, int]]:
+    """Per query, (rows, distinct rows) of the answer: the second tells a repeated row (Virtuoso
+    7.2 repeats one in a SELECT DISTINCT now and then) from a different answer."""
     out = {}
     for name, _, text in queries:
         try:
             data = json.loads(fetch(server.url(text), timeout=REQUEST_TIMEOUT))
         except (OSError, ValueError):  # an error or past the deadline: -1 rows
-            out[name] = -1
+            out[name] = (-1, -1)
             continue
-        out[name] = len(data["results"]["bindings"]) if "results" in data else 1
+        rows = data["results"]["bindings"] if "results" in data else [data]
+        out[name] = (len(rows), len({json.dumps(row, sort_keys=True) for row in rows}))
     return out

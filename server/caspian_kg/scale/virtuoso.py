@@ -1,5 +1,5 @@
 """A throw-away Virtuoso Open Source (Debian's `virtuoso-opensource-7`, installed by tests/setup.sh)
-for the remote-store tests and the benchmark: its own `virtuoso.ini` in a temporary directory,
+for the benchmark (a peer, peers.py) and the remote-store tests (tests/test_virtuoso.py): its own `virtuoso.ini` in a temporary directory,
 127.0.0.1 only, free ports, a random DBA password, `virtuoso-t -f` in the foreground (no
 systemd, no daemon). It dies with the process that started it (setpriv --pdeathsig), so an
 interrupted test run leaves nothing behind.
