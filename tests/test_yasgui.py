@@ -145,6 +145,28 @@ def test_example_links_and_share_links_open_the_query(open_page: Callable[..., A
     assert asked == [EDITOR_ACCEPT]  # GET, as the page's own run: one answer-cache entry for both
 
 
+@pytest.mark.parametrize("size", list(VIEWPORTS))
+def test_literals_show_as_text_not_as_n_triples(open_page: Callable[..., Any], size: str) -> None:
+    """A language-tagged label reads "Azerbaijan", not "Azerbaijan"@en; its language (a number's
+    or a year's kind) follows in small type, as on Wikidata's query service."""
+    page = open_page(VIEWPORTS[size])
+    page.goto("/query")
+    editor_ready(page)
+    type_query(page, 'SELECT ?label ?n ?year WHERE { state:azerbaijan rdfs:label ?label . BIND(28 AS ?n) '
+                     'BIND("2020"^^xsd:gYear AS ?year) }')
+    page.keyboard.press("Control+Enter")
+    assert results_info(page).startswith("Showing 1 to 1 of 1")
+    cells = page.locator(".yasr:visible tbody tr").first.locator("td")
+    label, number, year = (cells.nth(i).inner_text().strip() for i in (1, 2, 3))
+    assert label.startswith("Azerbaijan") and '"' not in label and "@" not in label, label
+    assert '"' not in number + year and "^^" not in number + year and "xsd:" not in number + year, (number, year)
+    notes = cells.locator(".literal-note")
+    assert notes.all_inner_texts() == ["en", "number", "year"]
+    assert notes.first.get_attribute("title") == "language: en"
+    screenshot(page, f"editor-literals-{size}")
+    assert_usable(page)
+
+
 def test_autocompletion_knows_this_datasets_prefixes_and_terms(open_page: Callable[..., Any]) -> None:
     """Completion comes from this server's data (never from LOV or prefix.cc: no request leaves)."""
     page = open_page()

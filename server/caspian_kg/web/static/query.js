@@ -9,7 +9,8 @@
 //   request leaves the server), as does the endpoint list;
 // - saved queries open in a new tab and never replace what is in the editor;
 // - share links are /query?query=… (no PREFIX lines, no YASGUI settings), which the page without
-//   JavaScript understands too.
+//   JavaScript understands too;
+// - literals show as text (no quotes, no @en or ^^xsd:…), their language or kind in small type.
 (function () {
   "use strict";
 
@@ -49,9 +50,32 @@
     return window.location.origin + config.editor + "?query=" + encodeURIComponent(this.getQuery());
   };
 
-  // IRIs of this dataset open their page on this server (not the w3id.org IRI)
   var Table = Yasgui.Yasr.plugins.table;
+  var KINDS = { integer: "number", decimal: "number", double: "number", float: "number", int: "number",
+    long: "number", nonNegativeInteger: "number", positiveInteger: "number", date: "date",
+    dateTime: "date and time", gYear: "year", gYearMonth: "month", gMonthDay: "day", boolean: "yes/no",
+    anyURI: "address" };
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;" }[c];
+    });
+  }
   if (Table) {
+    // a literal as text, as Wikidata's query service shows it: no quotes, no @en, no ^^xsd:…; its
+    // language (or a kind other than plain text) in small type after it
+    var formatLiteral = Table.prototype.formatLiteral;
+    Table.prototype.formatLiteral = function (binding, prefixes) {
+      var text = formatLiteral.call(this, { type: "literal", value: binding.value }, prefixes);
+      var lang = binding["xml:lang"];
+      var datatype = binding.datatype || "";
+      var local = datatype.split(/[#/]/).pop();
+      var note = lang ? lang : datatype && !/#(string|langString)$/.test(datatype) ? KINDS[local] || local : "";
+      if (!note) { return text; }
+      var title = lang ? "language: " + lang : "datatype: " + datatype;
+      return text + " <small class=\"literal-note\" title=\"" + escapeHtml(title) + "\">" + escapeHtml(note) + "</small>";
+    };
+
+    // IRIs of this dataset open their page on this server (not the w3id.org IRI)
     var iriLink = Table.prototype.getUriLinkFromBinding;
     Table.prototype.getUriLinkFromBinding = function (binding, prefixes) {
       var html = iriLink.call(this, binding, prefixes);
