@@ -185,6 +185,34 @@ def test_the_page_and_the_editors_own_request_share_one_run(client: FlaskClient,
     assert response.status_code == 200 and answers.hits == hits + 1  # YASGUI's request: from the cache
 
 
+
+def test_asserted_facts_only_is_kept_by_every_link_the_page_gives(client: FlaskClient) -> None:
+    """inference=none (the page's "asserted facts only" box): the page answers without the closure,
+    and its share link, sort links, pages and downloads all keep it, so a shared link shows
+    what the user saw; without it no link carries it."""
+    types = "SELECT ?type WHERE { state:azerbaijan a ?type } ORDER BY ?type"
+
+    def page(**extra: str) -> str:
+        return client.get("/query", query_string={"query": types, **extra}, headers={"Accept": "text/html"}).get_data(as_text=True)
+
+    asserted, full = page(inference="none"), page()
+    assert "1 row</p>" in asserted and "1 row</p>" not in full  # ck:State alone, against its superclasses
+    assert re.search(r'<input type="checkbox" id="asserted-only" form="editor" name="inference" value="none" checked>', asserted)
+    assert 'id="asserted-only" form="editor" name="inference" value="none">' in full
+    share = unescape(re.search(r'id="share-url" readonly value="([^"]+)"', asserted).group(1))  # type: ignore[union-attr]
+    assert share.endswith("&inference=none") and "inference" not in unescape(
+        re.search(r'id="share-url" readonly value="([^"]+)"', full).group(1))  # type: ignore[union-attr]
+    assert editor_config(asserted)["inference"] == "none" and editor_config(full)["inference"] is None
+    links = [unescape(h) for h in re.findall(r'<a class="sort" href="([^"]+)"', asserted)]
+    links += [unescape(h) for h in re.findall(r'<a href="(/sparql\?[^"]+)" download>', asserted)]
+    assert len(links) > 3 and all("inference=none" in h for h in links), links
+    opened = client.get(share.removeprefix("http://localhost"), headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "1 row</p>" in opened  # the link reproduces the answer
+    everything = client.get("/query", query_string={"query": "SELECT * WHERE { ?s ?p ?o }", "inference": "none"},
+                            headers={"Accept": "text/html"}).get_data(as_text=True)
+    nxt = unescape(re.search(r'<a href="([^"]+)" rel="next">', everything).group(1))  # type: ignore[union-attr]
+    assert "inference=none" in nxt
+
 # --- one error answer for every route -----------------------------------------------------------
 
 ERRORS = [

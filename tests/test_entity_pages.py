@@ -120,3 +120,42 @@ def test_same_page_on_a_remote_store(client: FlaskClient, config, kg: KnowledgeG
     strip = lambda s: re.sub(r'(?s)<footer class="colophon">.*', "", s)
     for path in PAGES:
         assert strip(get(client, path)) == strip(get(other, path)), path
+
+
+PREFIXED = re.compile(r"(?<![\w/])[a-z][a-z0-9]*:[A-Za-z_][\w.-]*")  # foaf:Agent, wd:Q227 (not https://…)
+QUOTED = re.compile(r'(?s)<blockquote class="passage">.*?</blockquote>|<p class="(?:comment|iri)">.*?</p>'
+                    r'|<div class="source-text">.*?</div>|<q>.*?</q>|<head>.*?</head>|<footer class="colophon">.*')
+
+
+def test_every_page_names_its_properties_and_types_in_words(client: FlaskClient, kg: KnowledgeGraph) -> None:
+    """Readers are journalists and analysts: no page of any entity names a property "Wikidata
+    property P297" or a type (or any other term) by a prefixed name such as "foaf:Agent". The
+    words the sources say (passages, quotations, the text) and the descriptions are left out."""
+    index = build(kg)
+    entities = sorted({s for s in index.out if isinstance(s, URIRef) and s.startswith(DEFAULT_BASE + "id/")})
+    assert len(entities) > 200
+    found: dict[str, set[str]] = {}
+    for entity in entities:
+        path = "/" + entity[len(DEFAULT_BASE):] + ".html"
+        page = get(client, path)
+        shown = html.unescape(re.sub(r"<[^>]+>", " ", QUOTED.sub(" ", page)))
+        types = html.unescape(re.sub(r"<[^>]+>", " ", re.search(r'(?s)<p class="types">(.*?)</p>', page).group(1)))  # type: ignore[union-attr]
+        for name in re.findall(r"Wikidata property P\d+", shown) + PREFIXED.findall(shown) + PREFIXED.findall(types):
+            found.setdefault(name, set()).add(path)
+    assert not found, {name: sorted(paths)[:3] for name, paths in found.items()}
+    text = html.unescape(get(client, "/id/state/azerbaijan.html"))
+    assert "Country code (ISO 3166-1 alpha-2)" in text and "Wikidata Q227" in text
+    types = re.search(r'(?s)<p class="types">(.*?)</p>', text).group(1)  # type: ignore[union-attr]
+    assert re.findall(r">([^<>]+)</a>", types) == ["actor", "agent", "country", "member state", "place", "state"]
+
+
+def test_a_term_without_a_label_falls_back_to_words_not_a_prefixed_name(kg: KnowledgeGraph) -> None:
+    from caspian_kg.web.entity_page import Terms
+
+    terms = Terms(kg, build(kg), "")
+    assert terms.label(URIRef("http://xmlns.com/foaf/0.1/OnlineAccount")) == "online account"  # not foaf:OnlineAccount
+    assert terms.prop(URIRef("http://example.org/vocabulary#hasThing")) == "has thing"  # a property, any namespace
+    assert terms.label(URIRef("http://www.wikidata.org/entity/Q227")) == "Wikidata Q227"  # not wd:Q227
+    assert terms.prop(URIRef("http://www.wikidata.org/prop/direct/P1566")) == "Wikidata property P1566"  # unlabelled
+    assert terms.label(URIRef("https://sws.geonames.org/587116/")) == "https://sws.geonames.org/587116/"  # a link as is
+    assert terms.prop(URIRef("http://www.wikidata.org/prop/direct/P297")) == "country code (ISO 3166-1 alpha-2)"

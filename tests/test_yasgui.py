@@ -10,6 +10,7 @@ every request leaving the server fails the test); screenshots go to test-output/
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -25,6 +26,7 @@ sync_api = require_browser()
 
 # no PREFIX lines: the data's prefixes are predeclared (the editor must not mark them undeclared)
 LABELS = "SELECT ?thing ?label WHERE { ?thing rdfs:label ?label . FILTER(?thing != state:azerbaijan) } ORDER BY ?label"
+ONE_ROW = re.compile(r" of 1 entr")  # YASR's "Showing 1 to 1 of 1 entries"
 CICA = "SELECT ?member ?label WHERE { orgn:cica org:hasMember ?member . ?member rdfs:label ?label } ORDER BY ?label"
 
 
@@ -144,6 +146,66 @@ def test_example_links_and_share_links_open_the_query(open_page: Callable[..., A
     assert int(results_info(other).split(" of ")[1].split()[0]) == 28  # run on arrival
     assert asked == [EDITOR_ACCEPT]  # GET, as the page's own run: one answer-cache entry for both
 
+
+
+@pytest.mark.parametrize("size", list(VIEWPORTS))
+def test_literals_show_as_text_not_as_n_triples(open_page: Callable[..., Any], size: str) -> None:
+    """A language-tagged label reads "Azerbaijan", not "Azerbaijan"@en; its language (a number's
+    or a year's kind) follows in small type, as on Wikidata's query service."""
+    page = open_page(VIEWPORTS[size])
+    page.goto("/query")
+    editor_ready(page)
+    type_query(page, 'SELECT ?label ?n ?year WHERE { state:azerbaijan rdfs:label ?label . BIND(28 AS ?n) '
+                     'BIND("2020"^^xsd:gYear AS ?year) }')
+    page.keyboard.press("Control+Enter")
+    assert results_info(page).startswith("Showing 1 to 1 of 1")
+    cells = page.locator(".yasr:visible tbody tr").first.locator("td")
+    label, number, year = (cells.nth(i).inner_text().strip() for i in (1, 2, 3))
+    assert label.startswith("Azerbaijan") and '"' not in label and "@" not in label, label
+    assert '"' not in number + year and "^^" not in number + year and "xsd:" not in number + year, (number, year)
+    notes = cells.locator(".literal-note")
+    assert notes.all_inner_texts() == ["en", "number", "year"]
+    assert notes.first.get_attribute("title") == "language: en"
+    screenshot(page, f"editor-literals-{size}")
+    assert_usable(page)
+
+
+@pytest.mark.parametrize("size", list(VIEWPORTS))
+def test_asserted_facts_only_is_kept_by_the_share_link(open_page: Callable[..., Any], server: str, size: str) -> None:
+    """The "asserted facts only" box sends inference=none; the tab's share link keeps it, and
+    opening the link restores the box and gives the same answer."""
+    types = "SELECT ?type WHERE { state:azerbaijan a ?type } ORDER BY ?type"
+    page = open_page(VIEWPORTS[size])
+    page.goto("/query")
+    editor_ready(page)
+    type_query(page, types)
+    page.keyboard.press("Control+Enter")
+    assert int(results_info(page).split(" of ")[1].split()[0]) > 1  # ck:State and its superclasses
+    box = page.get_by_label("asserted facts only")
+    assert not box.is_checked()
+    with page.expect_request(lambda r: "/sparql?" in r.url) as asked:
+        box.check()  # the results follow the box
+    assert parse_qs(urlsplit(asked.value.url).query)["inference"] == ["none"]
+    page.locator(".yasr:visible .dt-info", has_text=ONE_ROW).wait_for()  # (the page's CSP: no wait_for_function)
+    page.locator(".yasqe_share:visible").click()
+    link = page.locator(".yasqe_sharePopup input").first.input_value()
+    params = parse_qs(urlsplit(link).query)
+    assert urlsplit(link).path == "/query" and params == {"query": [types], "inference": ["none"]}, link
+    screenshot(page, f"editor-asserted-{size}")
+    assert_usable(page)
+    other = open_page(VIEWPORTS[size])
+    sent: list[str] = []
+    other.on("request", lambda r: sent.append(r.url) if "/sparql?" in r.url else None)
+    other.goto(link[len(server):])
+    editor_ready(other)
+    assert editor_text(other) == types
+    assert results_info(other).startswith("Showing 1 to 1 of 1")  # what the user saw: ck:State alone
+    assert other.get_by_label("asserted facts only").is_checked()
+    assert sent and all(parse_qs(urlsplit(u).query).get("inference") == ["none"] for u in sent), sent
+    other.get_by_label("asserted facts only").uncheck()  # and back: the closure again
+    other.locator(".yasr:visible .dt-info").filter(has_not_text=ONE_ROW).wait_for()
+    other.locator(".yasqe_share:visible").click()
+    assert "inference" not in other.locator(".yasqe_sharePopup input").first.input_value()
 
 def test_autocompletion_knows_this_datasets_prefixes_and_terms(open_page: Callable[..., Any]) -> None:
     """Completion comes from this server's data (never from LOV or prefix.cc: no request leaves)."""

@@ -7,7 +7,9 @@ and the same answer-cache entry as the editor's own request (`editor_job`), so a
 opened in a browser runs once. Large results are paged on the server (PAGE_ROWS rows a page).
 
 The data's prefixes are predeclared by the query service on every door, so the editor starts with
-the query, and share links (`/query?query=…`) carry no PREFIX lines.
+the query, and share links (`/query?query=…`) carry no PREFIX lines. "Asserted facts only" is
+`inference=none`, as on /sparql: a box on the page, kept by every link the page gives (share,
+sort, pages, downloads), and YASGUI's request argument of the tab (static/query.js).
 """
 
 from __future__ import annotations
@@ -82,19 +84,23 @@ def editor_page() -> Response:
     table, error, status = run_sparql(kg, text) if ran and text is not None else (None, None, 200)
     shown = text if text is not None else DEFAULT_QUERY
     sort, order = request.args.get("sort"), request.args.get("order", "asc")
+    inference = helpers.inference()
+    kept = {} if inference else {"inference": "none"}  # asserted facts only: every link keeps it
     paging = None
     if table is not None and "rows" in table:
         sort_rows(table, sort, order == "desc")
-        paging = page_rows(table, read_page(), {"query": shown, "sort": sort, "order": order})
+        paging = page_rows(table, read_page(), {"query": shown, "sort": sort, "order": order, **kept})
     config = {"endpoint": request.url_root + "sparql", "editor": request.script_root + "/query",
               "base": kg.base, "root": request.script_root + "/",
               "accept": EDITOR_ACCEPT, "query": DEFAULT_QUERY, "example": example if text is not None else None,
+              "inference": None if inference else "none",
               **state.derived("editor-vocabulary", vocabulary),
               "examples": {e["name"]: {"summary": e["summary"], "text": e["text"]} for e in examples}}
     response = helpers.html("query.html", status=status, text=shown, ran=ran, table=table, error=error,
                             examples=examples, paging=paging, config=config,
-                            share=f"{request.script_root}/query?" + urlencode({"query": shown}),
-                            downloads=download_links(shown, table) if ran else {}, sort=sort, order=order,
+                            share=f"{request.script_root}/query?" + urlencode({"query": shown, **kept}),
+                            downloads=download_links(shown, table, kept) if ran else {}, sort=sort, order=order,
+                            inference=inference, kept=kept,
                             description=url_for("sparql.endpoint", format="turtle"))
     response.headers["Content-Security-Policy"] = helpers.content_security_policy(YASGUI_STYLE_HASHES)
     return response
@@ -180,10 +186,12 @@ def sort_rows(table: dict[str, Any], column: str | None, descending: bool) -> No
     table["rows"] = sorted(filled, key=key, reverse=descending) + empty
 
 
-def download_links(text: str, table: dict[str, Any] | None) -> dict[str, str]:
-    """/sparql URLs for the results in each format the query's form allows."""
+def download_links(text: str, table: dict[str, Any] | None, kept: dict[str, str] | None = None) -> dict[str, str]:
+    """/sparql URLs for the results in each format the query's form allows (`kept`: the
+    page's own parameters they keep, `inference=none`)."""
     formats = GRAPH_FORMATS if table is not None and "text" in table else RESULT_FORMATS
-    return {f.name: f"{request.script_root}/sparql?" + urlencode({"query": text, "format": f.name}) for f in formats}
+    return {f.name: f"{request.script_root}/sparql?" + urlencode({"query": text, "format": f.name, **(kept or {})})
+            for f in formats}
 
 
 def vocabulary(kg: KnowledgeGraph) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from ..vocab import DCTERMS, ORG, PROV, RDF, RDFS, SKOS, ck
 
 FOLD = 8  # rows shown before a group folds the rest away
 HIDDEN = {RDF.type, RDFS.label, SKOS.altLabel, SKOS.prefLabel, RDFS.comment}
+WIKIDATA = "http://www.wikidata.org/"
 
 
 class Terms:
@@ -61,21 +62,32 @@ class Terms:
             return found
         if isinstance(node, BNode):
             return "(anonymous)"
-        try:
-            return self.kg.dataset.namespace_manager.normalizeUri(node).strip("<>")  # type: ignore[arg-type]
-        except Exception:  # noqa: BLE001 - not every IRI has a prefix form
-            return str(node)
+        return self.readable(node)
+
+    def readable(self, node: Node, vocabulary: bool = False) -> str:
+        """An IRI without a label, never as a prefixed name: Wikidata's ids as "Wikidata Q227" /
+        "Wikidata property P297"; a term of a vocabulary (`vocabulary`: a property or a class,
+        else an IRI whose namespace has a prefix) by its local name in words ("foaf:Agent" ->
+        "agent", "containedInPlace" -> "contained in place"); any other IRI (a GeoNames page)
+        as it is."""
+        text = str(node)
+        local = re.split(r"[#/]", text.rstrip("/#"))[-1]
+        if text.startswith(WIKIDATA) and re.fullmatch(r"[PQ]\d+", local):
+            return f"Wikidata {'property ' if local.startswith('P') else ''}{local}"
+        if not vocabulary:
+            try:
+                prefixed = self.kg.dataset.namespace_manager.normalizeUri(node)  # type: ignore[arg-type]
+            except Exception:  # noqa: BLE001 - not every IRI has a prefix form
+                return text
+            if prefixed.startswith("<"):
+                return text
+        return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", local).lower() if local else text
 
     def prop(self, p: Node) -> str:
-        """A property in words: its rdfs:label, else its local name split into words
-        ("containedInPlace" -> "contained in place"; Wikidata's "P297" -> "Wikidata property P297")."""
+        """A property or a class in words: its label (the ontology labels the reused terms the
+        pages show, Wikidata's country codes included), else its local name in words."""
         found = self.index.label(p)
-        if found is not None:
-            return found
-        local = re.split(r"[#/]", str(p).rstrip("/#"))[-1]
-        if re.fullmatch(r"P\d+", local):
-            return f"Wikidata property {local}"
-        return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", local).lower()
+        return found if found is not None else self.readable(p, vocabulary=True)
 
     def term(self, node: Node | None) -> dict[str, Any] | None:
         if node is None:
@@ -269,14 +281,25 @@ def entity_page(kg: KnowledgeGraph, iri: URIRef, root: str, inference: bool = Tr
         "iri": str(iri), "label": label,
         "alt_labels": sorted({str(a) for a in index.objects(iri, SKOS.altLabel, inference)}),
         "comments": [str(c) for c in index.objects(iri, RDFS.comment, inference)],
-        "types": [(terms.term(t) or {}) | {"inferred": t not in asserted_types} for t in sorted(types, key=terms.label)
-                  if not isinstance(t, BNode) and terms.label(t) != "Thing"],
-        "summary": _summary(label, [terms.label(t) for t in sorted(asserted_types, key=str)], groups),
+        "types": _types(terms, types, asserted_types),
+        "summary": _summary(label, [terms.prop(t) for t in sorted(asserted_types, key=str)], groups),
         "evidence": own_refs, "document": document, "inference": inference,
         "groups": [g for g in groups if not _short(g)], "facts": [g for g in groups if _short(g)],
         "documents": {ext: f"{terms.href(str(iri))}.{ext}" for ext in EXTENSIONS if ext != "html"},
         "chart": f"{root}/chart/{str(iri).rsplit('/', 1)[1]}" if as_org and str(iri).startswith(f"{kg.base}id/org/") else None,
     }
+
+
+def _types(terms: Terms, types: list[Node], asserted: set[Node]) -> list[dict[str, Any]]:
+    """The classes of the subject in words, asserted first; two vocabularies' classes of one
+    name (PROV's and FOAF's "agent") are shown once."""
+    shown: dict[str, dict[str, Any]] = {}
+    for t in sorted(types, key=lambda t: (t not in asserted, terms.prop(t).lower())):
+        name = terms.prop(t)
+        if isinstance(t, BNode) or name.lower() in ("thing", *(n.lower() for n in shown)):
+            continue
+        shown[name] = (terms.term(t) or {}) | {"label": name, "inferred": t not in asserted}
+    return sorted(shown.values(), key=lambda t: t["label"].lower())
 
 
 def _short(group: dict[str, Any]) -> bool:
@@ -298,7 +321,7 @@ def _plural(kind: str) -> str:
 
 def _kind(terms: Terms, node: Node) -> str:
     """What a node is, in words: its asserted type (the most specific the data gives)."""
-    return next((terms.label(t) for t in terms.index.objects(node, RDF.type, False)), "related")
+    return next((terms.prop(t) for t in terms.index.objects(node, RDF.type, False)), "related")
 
 
 def _once(groups: list[dict[str, Any]]) -> None:

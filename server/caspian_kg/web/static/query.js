@@ -9,7 +9,10 @@
 //   request leaves the server), as does the endpoint list;
 // - saved queries open in a new tab and never replace what is in the editor;
 // - share links are /query?query=… (no PREFIX lines, no YASGUI settings), which the page without
-//   JavaScript understands too.
+//   JavaScript understands too; "asserted facts only" (the tab's request argument inference=none,
+//   set by the page's box) is kept in them, and opening one restores it (YASGUI reads a link's
+//   other parameters into the tab's request arguments);
+// - literals show as text (no quotes, no @en or ^^xsd:…), their language or kind in small type.
 (function () {
   "use strict";
 
@@ -44,14 +47,52 @@
   Yasqe.forkAutocompleter("property", { name: "caspian-property", get: startingWith(config.properties) }, false);
   Yasqe.forkAutocompleter("class", { name: "caspian-class", get: startingWith(config.classes) }, false);
 
-  // short share links, the same the page without JavaScript gives
+  // asserted facts only: the tab's request argument inference=none, which /sparql reads
+  function inferenceOf(tab) {
+    var args = tab && tab.getRequestConfig().args;
+    var found = (Array.isArray(args) ? args : []).filter(function (a) { return a && a.name === "inference"; });
+    return found.length ? found[found.length - 1].value : null;
+  }
+  function setAssertedOnly(tab, on) {
+    var args = tab.getRequestConfig().args;
+    args = (Array.isArray(args) ? args : []).filter(function (a) { return a && a.name !== "inference"; });
+    if (on) { args.push({ name: "inference", value: "none" }); }
+    tab.setRequestConfig({ args: args });
+  }
+
+  // short share links, the same the page without JavaScript gives, with what the tab was asked for
   Yasgui.Tab.prototype.getShareableLink = function () {
-    return window.location.origin + config.editor + "?query=" + encodeURIComponent(this.getQuery());
+    var inference = inferenceOf(this);
+    return window.location.origin + config.editor + "?query=" + encodeURIComponent(this.getQuery()) +
+      (inference ? "&inference=" + encodeURIComponent(inference) : "");
   };
 
-  // IRIs of this dataset open their page on this server (not the w3id.org IRI)
   var Table = Yasgui.Yasr.plugins.table;
+  var KINDS = { integer: "number", decimal: "number", double: "number", float: "number", int: "number",
+    long: "number", nonNegativeInteger: "number", positiveInteger: "number", date: "date",
+    dateTime: "date and time", gYear: "year", gYearMonth: "month", gMonthDay: "day", boolean: "yes/no",
+    anyURI: "address" };
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;" }[c];
+    });
+  }
   if (Table) {
+    // a literal as text, as Wikidata's query service shows it: no quotes, no @en, no ^^xsd:…; its
+    // language (or a kind other than plain text) in small type after it
+    var formatLiteral = Table.prototype.formatLiteral;
+    Table.prototype.formatLiteral = function (binding, prefixes) {
+      var text = formatLiteral.call(this, { type: "literal", value: binding.value }, prefixes);
+      var lang = binding["xml:lang"];
+      var datatype = binding.datatype || "";
+      var local = datatype.split(/[#/]/).pop();
+      var note = lang ? lang : datatype && !/#(string|langString)$/.test(datatype) ? KINDS[local] || local : "";
+      if (!note) { return text; }
+      var title = lang ? "language: " + lang : "datatype: " + datatype;
+      return text + " <small class=\"literal-note\" title=\"" + escapeHtml(title) + "\">" + escapeHtml(note) + "</small>";
+    };
+
+    // IRIs of this dataset open their page on this server (not the w3id.org IRI)
     var iriLink = Table.prototype.getUriLinkFromBinding;
     Table.prototype.getUriLinkFromBinding = function (binding, prefixes) {
       var html = iriLink.call(this, binding, prefixes);
@@ -98,7 +139,8 @@
     [".CodeMirror textarea", "SPARQL query (Ctrl+Enter runs it; Tab leaves the editor)"],
     [".autocomplete", "SPARQL endpoint"],
     ["select.tableSizer", "Rows per page"],
-    [".tabsList .tab input[type=text]", "Tab name"]
+    [".tabsList .tab input[type=text]", "Tab name"],
+    [".yasqe_sharePopup input[type=text]", "Link to this query"]
   ];
   function repair() {
     names.forEach(function (pair) {
@@ -131,10 +173,30 @@
   var plain = document.getElementById("plain");
   if (plain) { plain.hidden = true; }
 
+  // the page's "asserted facts only" box shows and sets the active tab's choice
+  var asserted = document.getElementById("asserted-only");
+  function showChoice(tab) {
+    if (asserted && tab) { asserted.checked = inferenceOf(tab) === "none"; }
+  }
+  if (asserted) {
+    showChoice(yasgui.getTab());
+    yasgui.on("tabSelect", function (instance, id) { showChoice(yasgui.getTab(id)); });
+    yasgui.on("tabChange", function (instance, tab) { if (tab === yasgui.getTab()) { showChoice(tab); } });
+    asserted.addEventListener("change", function () {
+      var tab = yasgui.getTab();
+      if (!tab) { return; }
+      setAssertedOnly(tab, asserted.checked);
+      if (tab.hasResults()) { tab.query().catch(function () {}); }  // the results match the box
+    });
+  }
+
   function openExample(name, run) {
     var example = config.examples[name];
     if (!example) { return; }
-    var tab = yasgui.addTab(true, { name: name, yasqe: { value: example.text } }, { avoidDuplicateTabs: true });
+    var wanted = asserted ? asserted.checked : config.inference === "none";
+    var options = { name: name, yasqe: { value: example.text } };
+    if (wanted) { options.requestConfig = { args: [{ name: "inference", value: "none" }] }; }
+    var tab = yasgui.addTab(true, options, { avoidDuplicateTabs: true });
     if (run) { tab.query().catch(function () {}); }
   }
 
