@@ -339,7 +339,7 @@ def _add_scale_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     p.add_argument("--workdir", help="where to generate data and stores (default: a temporary directory)")
     p.add_argument("--markdown", help="also write the table to this file")
     p.add_argument("--peers", type=_peers, help="comma-separated servers to run, of default, memory, oxigraph, "
-                                                "rdflib-endpoint, virtuoso (default: every one installed)")
+                                                "rdflib-endpoint, virtuoso, jena (default: every one installed)")
     p.set_defaults(func=cmd_bench)
 
 

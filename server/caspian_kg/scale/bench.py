@@ -10,8 +10,9 @@ For each size (`shipped`: the project's own data; a number: synthetic data of th
 2. Serve, each as its users start it (peers.py): caspian-kg on the default store, caspian-kg on the
    memory store, `oxigraph serve-read-only`, rdflib-endpoint when installed
    (`pip install -e '.[bench]'`) and Virtuoso when installed (`virtuoso-t`, loaded by our
-   `publish`); the time from spawn to the first answer is the start time. `peers` chooses which
-   run (PEERS; default: every one installed).
+   `publish`) and Jena ARQ when installed (Debian's jars and a JDK: jena.py); the time from spawn
+   to the first answer is the start time. `peers` chooses which run (PEERS; default: every one
+   installed).
 3. Send (workloads.py), over HTTP on 127.0.0.1: the saved queries as plain SPARQL and analytical
    queries the project has never seen, each request unique (uncached: no cache, no ETag helps),
    one at a time (latency) and from 4 clients (throughput); and, to our servers only, the saved
@@ -42,11 +43,15 @@ from ..open import open_graph
 from ..stores.native import UNION_GRAPH
 from ..stores.oxigraph import STORE_DIR
 from . import workloads as w
+from .jena import java_tools
+from .jena import missing as jena_missing
 from .peers import (
     Server,
     caspian,
+    jena,
     oxigraph_binary,
     oxigraph_server,
+    peak_rss_mb,
     rdflib_endpoint,
     rdflib_endpoint_binary,
     virtuoso,
@@ -58,9 +63,10 @@ LATENCY_BUDGET = 40.0  # seconds per server and workload, one client
 THROUGHPUT_BUDGET = 12.0  # seconds per server and workload, 4 clients
 
 # The servers `--peers` names, in the order they run (the first chosen is the reference for row counts)
-PEERS = ("default", "memory", "oxigraph", "rdflib-endpoint", "virtuoso")
+PEERS = ("default", "memory", "oxigraph", "rdflib-endpoint", "virtuoso", "jena")
 MISSING = {"rdflib-endpoint": (rdflib_endpoint_binary, "rdflib-endpoint is not installed (pip install -e '.[bench]')"),
-           "virtuoso": (virtuoso_binary, "virtuoso-t is not installed (Debian: apt install virtuoso-opensource-7)")}
+           "virtuoso": (virtuoso_binary, "virtuoso-t is not installed (Debian: apt install virtuoso-opensource-7)"),
+           "jena": (java_tools, jena_missing())}
 
 
 def choose_peers(requested: list[str] | None) -> list[str]:
@@ -122,8 +128,11 @@ def _one_size(config: Config, root: Path, work: Path, synthetic: bool, written: 
             servers.append(caspian("caspian-kg memory store", root, "memory", cache))
         if "oxigraph" in peers:
             servers.append(oxigraph_server(work / "baseline", root))
+        wanted = {"rdflib-endpoint", "jena"} & set(peers)  # both load our graphs without the union graph
+        quads = _quads_without_union(store_dir, work / "quads.nq") if wanted else None
         if "rdflib-endpoint" in peers:
-            peer = rdflib_endpoint(_quads_without_union(store_dir, work / "rdflib-endpoint.nq"))
+            assert quads is not None
+            peer = rdflib_endpoint(quads)
             assert peer is not None  # choose_peers left it out when it is not installed
             servers.append(peer)
         if "virtuoso" in peers:
@@ -131,6 +140,10 @@ def _one_size(config: Config, root: Path, work: Path, synthetic: bool, written: 
             server, loads["Virtuoso load"] = virtuoso(kept, root)
             servers.append(server)
             _say(f"Virtuoso: {loads['Virtuoso load']}")
+        if "jena" in peers:
+            assert quads is not None
+            servers.append(jena(quads, work))
+            loads["Jena load"] = {"total": servers[-1].started, "rss_mb": peak_rss_mb(servers[-1].process.pid)}
         for server in servers:
             _say(f"{server.name}: up in {server.started:.2f} s")
             result["servers"][server.name] = _measure_server(server, saved, analytical, n, synthetic)
@@ -286,5 +299,9 @@ def render(rows: list[dict[str, Any]]) -> str:
         if "Virtuoso" in servers:
             lines.append("Virtuoso: start is a new, empty database's; its load is our `publish` (Graph Store "
                          "Protocol) of every graph.")
+        if "Jena ARQ" in servers:
+            lines.append("Jena ARQ: start includes its load (the JVM's start, ARQ reading the N-Quads and copying "
+                         "every graph into the default graph); its load line is that start and the JVM's peak memory "
+                         "once loaded.")
         lines.append("")
     return "\n".join(lines)

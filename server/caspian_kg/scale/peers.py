@@ -9,7 +9,10 @@
 * Virtuoso Open Source 7 (Debian's `virtuoso-opensource-7`): a private instance (virtuoso.py: a
   new database in a temporary directory, free ports), given the same graphs through our own
   `publish` (the Graph Store Protocol), then asked at its /sparql with the same Protocol dataset
-  as Oxigraph server.
+  as Oxigraph server;
+* Apache Jena ARQ (Debian's `libapache-jena-java`, jena.py): ARQ over an in-memory dataset behind
+  the JDK's HTTP server (java/ArqServer.java, not Fuseki), loaded at start from the same quads as
+  rdflib-endpoint (each graph named, the default graph their merge).
 
 Each `Server` knows how to send a SPARQL query text so that every engine answers the same
 question over the same dataset, and how long it took from spawn to its first answer.
@@ -35,6 +38,7 @@ from ..config import Config
 from ..graph import KnowledgeGraph, data_files, graph_iri
 from ..stores.native import UNION_GRAPH
 from ..stores.remote import publish
+from . import jena as _jena
 from .virtuoso import start_virtuoso
 
 ASK = "ASK {}"
@@ -142,6 +146,15 @@ def rdflib_endpoint(quads: Path) -> Server | None:
                   f"http://127.0.0.1:{port}/")
 
 
+def jena(quads: Path, work: Path) -> Server:
+    """Jena ARQ on an N-Quads file without the union graph (java/ArqServer.java makes the default
+    graph the merge of every graph it loads, as rdflib-endpoint does; no Protocol dataset is sent).
+    "start" is the JVM's start plus its load of the file: it listens only once loaded. The javac
+    run that builds the server (once per work directory) comes before the spawn."""
+    port = free_port()
+    return _spawn("Jena ARQ", _jena.command(work, port, quads), f"http://127.0.0.1:{port}/sparql")
+
+
 def virtuoso(kg: KnowledgeGraph, root: Path) -> tuple[Server, dict[str, float]]:
     """A new Virtuoso with `kg`'s graphs (every asserted graph, the closure and the union, as
     `caspian-kg publish --to` sends them), and its load: publish time and Virtuoso's peak RSS.
@@ -158,7 +171,7 @@ def virtuoso(kg: KnowledgeGraph, root: Path) -> tuple[Server, dict[str, float]]:
     try:
         t0 = time.perf_counter()
         publish(kg, instance.gsp_url)
-        load = {"total": time.perf_counter() - t0, "rss_mb": _peak_rss_mb(instance.process.pid)}
+        load = {"total": time.perf_counter() - t0, "rss_mb": peak_rss_mb(instance.process.pid)}
     except BaseException:
         instance.stop()
         raise
@@ -167,7 +180,7 @@ def virtuoso(kg: KnowledgeGraph, root: Path) -> tuple[Server, dict[str, float]]:
     return server, load
 
 
-def _peak_rss_mb(pid: int) -> float:
+def peak_rss_mb(pid: int) -> float:
     """A running process's peak resident memory (Linux: VmHWM), 0 when unknown."""
     try:
         status = Path(f"/proc/{pid}/status").read_text()
