@@ -3,8 +3,10 @@
 # already done). Creates .venv, installs the package with its test extra, and installs with apt:
 # - Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium; it never downloads one);
 # - Apache Jena (libapache-jena-java, whose jars tests/jena.py runs as `riot --validate`) for the
-#   independent RDF validator of tests/test_jena.py, and a Java runtime when there is none (the
-#   package does not depend on one);
+#   independent RDF validator of tests/test_jena.py and the bench's Jena ARQ peer
+#   (tests/perf/test_bench.py), and a JDK when there is no javac (the package depends on no Java;
+#   the peer's server, server/caspian_kg/scale/java/ArqServer.java, is compiled with javac, so a
+#   Java runtime alone is not enough: default-jdk-headless brings both);
 # - Virtuoso Open Source (virtuoso-opensource-7) for the remote-store tests of tests/test_virtuoso.py
 #   and the bench's Virtuoso peer (tests/perf/test_bench.py). Its packaged service is never started:
 #   they run their own `virtuoso-t -f` with their own virtuoso.ini in a temporary directory
@@ -23,7 +25,7 @@ installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install o
 MISSING=()
 [ -x /usr/bin/chromium ] || MISSING+=(chromium)
 installed libapache-jena-java || MISSING+=(libapache-jena-java)
-command -v java >/dev/null || MISSING+=(default-jre-headless)
+command -v javac >/dev/null || MISSING+=(default-jdk-headless)
 installed virtuoso-opensource-7 || MISSING+=(virtuoso-opensource-7)
 
 if [ "${#MISSING[@]}" -gt 0 ]; then
