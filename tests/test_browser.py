@@ -93,8 +93,9 @@ def test_query_editor_runs_with_ctrl_enter_sorts_and_links(page: Any, server: st
     page.locator(".yasr:visible .dt-info").wait_for()
     rows = page.locator(".yasr:visible tbody tr")
     assert rows.count() == 28
-    labels = lambda: [t.strip().removesuffix("@en").strip('"') for t in
-                      page.locator(".yasr:visible tbody tr td:nth-child(3)").all_inner_texts()]
+    labels = lambda: page.locator(".yasr:visible tbody tr td:nth-child(3)").evaluate_all(  # without the language note
+        "cells => cells.map(c => { const t = c.cloneNode(true); t.querySelectorAll('.literal-note')"
+        ".forEach(n => n.remove()); return t.textContent.trim(); })")
     header = page.locator(".yasr:visible thead th").nth(2)
     first = page.locator(".yasr:visible tbody tr td:nth-child(3)").first
     header.click()  # the table re-renders after the click: wait for it, then read it
