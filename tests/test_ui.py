@@ -193,7 +193,7 @@ def test_query_runs_on_the_server_with_linked_results_downloads_and_share_url(cl
 
 def test_sorting_works_without_javascript(client: FlaskClient) -> None:
     text, page = get(client, "/query?" + "&".join([f"query={quote(CICA_MEMBERS)}", "sort=label", "order=desc"]))
-    labels = re.findall(r"<td>([^<]+) <small class=\"note\">@en</small></td>", text)
+    labels = re.findall(r"<td>([^<]+) <small class=\"note\" title=\"language: en\">en</small></td>", text)
     assert labels[0] == "Vietnam" and labels[-1] == "Afghanistan" and len(labels) == 28
     assert 'aria-sort="descending"' in text
     sort_links = [a["href"] for a in page.by_class("a", "sort")]

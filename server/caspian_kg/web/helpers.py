@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -118,13 +119,22 @@ def results_table(kg: KnowledgeGraph, body: bytes) -> dict[str, Any]:
                     "label": label if label not in (text, str(iri)) else None}
         if value["type"] == "bnode":
             return {"text": "_:" + value["value"]}
-        note = "@" + value["xml:lang"] if value.get("xml:lang") else None
-        if not note and value.get("datatype"):
-            note = short(kg, URIRef(value["datatype"]))
-        return {"text": value["value"], "note": note}
+        lang, datatype = value.get("xml:lang"), value.get("datatype", "")
+        local = re.split(r"[#/]", datatype)[-1]
+        if lang:
+            return {"text": value["value"], "note": lang, "title": f"language: {lang}"}
+        if datatype and local not in ("string", "langString"):
+            return {"text": value["value"], "note": LITERAL_KINDS.get(local, local), "title": f"datatype: {datatype}"}
+        return {"text": value["value"], "note": None}
 
     return {"vars": variables, "rows": [[cell(b.get(v)) for v in variables] for b in data["results"]["bindings"]]}
 
+
+# A literal's datatype in words, as the editor's results table (static/query.js KINDS) shows it
+LITERAL_KINDS = {"integer": "number", "decimal": "number", "double": "number", "float": "number", "int": "number",
+                 "long": "number", "nonNegativeInteger": "number", "positiveInteger": "number", "date": "date",
+                 "dateTime": "date and time", "gYear": "year", "gYearMonth": "month", "gMonthDay": "day",
+                 "boolean": "yes/no", "anyURI": "address"}
 
 CACHE_CONTROL = "public, max-age=300"
 
