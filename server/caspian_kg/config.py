@@ -72,7 +72,7 @@ class Config:
                                    float)
     max_query_bytes: int = setting("MAX_QUERY_BYTES", 100_000, "largest query text accepted (HTTP 413)", int)
     max_results: int = setting("MAX_RESULTS", 100_000, "most result rows or triples an answer may hold", int)
-    workers: int = setting("WORKERS", 2, "forked query worker processes", int)
+    workers: int = setting("WORKERS", 4, "forked query worker processes", int)
     threads: int = setting("THREADS", 8, "HTTP threads of the WSGI server", int)
     query_queue: int = setting("QUERY_QUEUE", 4, "queries that may wait for a busy worker (beyond it: 503)", int)
     client_queries: int = setting("CLIENT_QUERIES", 3, "queries one client may have in flight at once (429)", int)

@@ -106,7 +106,7 @@ def _spawn(name: str, argv: list[str], base: str, env: dict[str, str] | None = N
 
 
 def caspian(name: str, root: Path, store: str, cache: Path) -> Server:
-    """`caspian-kg serve` as the README starts it (2 workers), validation off (the load step
+    """`caspian-kg serve` as the README starts it (its default workers and threads), validation off (the load step
     already validated or the size makes SHACL the thing measured). Every bench client comes from
     127.0.0.1: the per-client limits would measure themselves, so they are off, as on the peers."""
     port = free_port()
