@@ -24,22 +24,15 @@ import re
 import shutil
 import subprocess
 import tempfile
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-JAVA_DIR = Path("/usr/share/java")
-# riot and what it loads while reading every syntax we write (Debian's unversioned jar names)
-JARS = (
-    "jena-cmds", "jena-arq", "jena-core", "jena-base", "jena-iri",
-    "commons-cli", "commons-codec", "commons-compress", "commons-csv", "commons-io", "commons-lang3",
-    "dexx.collection", "guava", "gson", "jackson-core", "jackson-databind", "jackson-annotations",
-    "jsonld-java", "httpclient", "httpclient-cache", "httpcore", "jakarta.json-api", "titanium-json-ld",
-    "protobuf", "thrift",
-    "slf4j-api", "slf4j-simple",
-)
-SHADED = "org/apache/jena/ext/"
+from caspian_kg.scale.jena import JARS as BENCH_JARS
+from caspian_kg.scale.jena import JAVA_DIR, xerces_bundles
+
+# riot is in jena-cmds; the rest is what the bench's ARQ server loads too (one list, one workaround)
+JARS = ("jena-cmds", *BENCH_JARS)
 # slf4j-simple: "[main] WARN org.apache.jena.riot - [line: 2, col: 60] Lexical form ..."
 FILE_LINE = re.compile(r"^\[main\] INFO org\.apache\.jena\.riot - File: (?P<path>.+)$")
 # --count's lines (on stderr): one per file, and a total when there are several files
@@ -68,19 +61,10 @@ def command() -> tuple[str, ...]:
 
 
 def _xerces_bundles(jar: Path) -> Path:
-    """A directory with each `org/apache/jena/ext/xerces/**.properties` of the jar at
-    `xerces/**.properties`, unless the jar already has it there (then nothing is needed)."""
+    """The bundles Debian's jena-core.jar misses (scale/jena.xerces_bundles), in a directory that
+    lives as long as this process."""
     _held.append(tempfile.TemporaryDirectory(prefix="jena-bundles-"))
-    target = Path(_held[-1].name)
-    with zipfile.ZipFile(jar) as archive:
-        names = set(archive.namelist())
-        for name in names:
-            if name.startswith(SHADED + "xerces/") and name.endswith(".properties"):
-                relocated = name[len(SHADED):]
-                if relocated not in names:
-                    (target / relocated).parent.mkdir(parents=True, exist_ok=True)
-                    (target / relocated).write_bytes(archive.read(name))
-    return target
+    return xerces_bundles(jar, Path(_held[-1].name))
 
 
 def riot(*paths: Path, syntax: str) -> subprocess.CompletedProcess[str]:

@@ -7,7 +7,7 @@ Xerces (XSD datatypes) under the package `xerces.*` but its message bundles unde
 `org/apache/jena/ext/xerces/` (the upstream shaded path), so building the XSD datatypes fails
 ("RuntimeException: internal error" in XSSimpleTypeDecl.applyFacets1) and ARQ cannot initialise.
 The bundles are copied, byte for byte from that same jar, to the paths the classes look them up
-at, in a directory put first on the classpath (tests/jena.py does the same for `riot`).
+at, in a directory put first on the classpath (`xerces_bundles`; tests/jena.py uses it for `riot`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from pathlib import Path
 
 JAVA_DIR = Path("/usr/share/java")
 SOURCE = Path(__file__).parent / "java" / "ArqServer.java"
-# ARQ and what it loads while reading N-Quads and writing SPARQL JSON results (Debian's unversioned
-# jar names; the list tests/jena.py gives riot, without jena-cmds); slf4j-simple logs to stderr
+# ARQ and what it loads while reading any syntax we write and writing SPARQL JSON results (Debian's
+# unversioned jar names; tests/jena.py adds jena-cmds for riot); slf4j-simple logs to stderr
 JARS = (
     "jena-arq", "jena-core", "jena-base", "jena-iri",
     "commons-cli", "commons-codec", "commons-compress", "commons-csv", "commons-io", "commons-lang3",
