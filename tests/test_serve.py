@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -55,3 +56,17 @@ def test_the_module_entry_point_reports_errors_in_one_line(tmp_path: Path) -> No
     assert done.returncode == 2, done.stderr[-500:]
     assert f"caspian-kg: {root / 'data' / 'broken.ttl'}:2: Turtle syntax error" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_port_in_use_is_one_line_before_loading() -> None:
+    """Granian would call it an internal error, with a Rust backtrace, after the load."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "caspian_kg.web.serve"], capture_output=True, text=True,
+                              timeout=120, env={**os.environ, "CASPIAN_KG_PORT": str(port)}, check=False)
+    assert done.returncode == 2, done.stderr[-500:]
+    expected = (f"caspian-kg: cannot listen on 127.0.0.1:{port}: Address already in use "
+                "(another server is on that port: choose one with --port)")
+    assert done.stderr.strip().splitlines() == [expected]

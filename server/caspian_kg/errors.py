@@ -21,6 +21,12 @@ class CaspianError(Exception):
         return self.message
 
 
+class CannotListen(CaspianError):
+    """`serve` cannot take its address (in use, not this host's, a privileged port)."""
+
+    exit_code = 2
+
+
 class LoadError(CaspianError):
     """A data or ontology file could not be read or parsed; nothing was loaded."""
 

@@ -15,8 +15,10 @@ request handling cost the web process 1.85 ms of CPU per query, Granian's 0.79 m
 
 from __future__ import annotations
 
+import errno
 import functools
 import logging
+import socket
 import sys
 import time
 from typing import Any
@@ -26,7 +28,7 @@ from granian.log import LOGGING_CONFIG
 from granian.server.mp import MPServer
 
 from ..config import Config
-from ..errors import CaspianError
+from ..errors import CannotListen, CaspianError, one_line
 from ..graph import KnowledgeGraph
 from ..open import open_graph
 from . import create_app
@@ -39,6 +41,7 @@ _loaded: KnowledgeGraph | None = None
 def run(config: Config) -> None:
     """Load, then serve on config.host:config.port until interrupted (Ctrl-C, SIGTERM)."""
     global _loaded
+    check_address(config.host, config.port)  # before a load that may take seconds
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stderr)
     started = time.perf_counter()
     _loaded = kg = open_graph(config)
@@ -56,7 +59,24 @@ def run(config: Config) -> None:
         file=sys.stderr,
         flush=True,
     )
-    server(config).serve(target_loader=functools.partial(load_app, config), wrap_loader=False)
+    try:
+        server(config).serve(target_loader=functools.partial(load_app, config), wrap_loader=False)
+    except RuntimeError as exc:  # Granian's own start failure (a bind lost to a race), in one line
+        first = one_line(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        raise CannotListen(f"the HTTP server could not start on {config.host}:{config.port}: {first}") from None
+
+
+def check_address(host: str, port: int) -> None:
+    """Fail in one line, before Granian starts, when the address cannot be bound (Granian would
+    report it as an internal error with a Rust backtrace)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Granian binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            hint = " (another server is on that port: choose one with --port)" if exc.errno == errno.EADDRINUSE else ""
+            raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror}{hint}") from None
 
 
 def server(config: Config) -> MPServer:
