@@ -8,6 +8,7 @@ import html
 import re
 from pathlib import Path
 
+import pytest
 from flask.testing import FlaskClient
 from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
@@ -16,6 +17,7 @@ from caspian_kg.config import DEFAULT_BASE
 from caspian_kg.graph import KnowledgeGraph
 from caspian_kg.views import anchor, build, plain
 from caspian_kg.web import create_app
+from caspian_kg.web.entity_page import _plural
 
 PAGES = ("/id/state/azerbaijan.html", "/id/org/cica.html", "/id/doc/azerbaijan-central-asia-relations.html")
 
@@ -159,3 +161,12 @@ def test_a_term_without_a_label_falls_back_to_words_not_a_prefixed_name(kg: Know
     assert terms.prop(URIRef("http://www.wikidata.org/prop/direct/P1566")) == "Wikidata property P1566"  # unlabelled
     assert terms.label(URIRef("https://sws.geonames.org/587116/")) == "https://sws.geonames.org/587116/"  # a link as is
     assert terms.prop(URIRef("http://www.wikidata.org/prop/direct/P297")) == "country code (ISO 3166-1 alpha-2)"
+
+
+@pytest.mark.parametrize("kind, heading", [
+    ("state visit", "State visits"), ("agreement or declaration", "Agreements or declarations"),
+    ("infrastructure", "Infrastructure"), ("facility", "Facilities"), ("speech", "Speeches"),
+    ("person", "People"), ("body of water", "Bodies of water"), ("bilateral relation", "Bilateral relations"),
+])
+def test_group_headings_are_plural_in_english(kind: str, heading: str) -> None:
+    assert _plural(kind) == heading

@@ -313,10 +313,29 @@ def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+UNCOUNTABLE = {"infrastructure", "evidence", "information", "construction"}  # "Infrastructure", not "Infrastructures"
+IRREGULAR = {"person": "people", "body of water": "bodies of water"}
+
+
 def _plural(kind: str) -> str:
-    if kind.endswith(("s", "x", "ch", "sh")):
-        return _cap(kind + "es")
-    return _cap(kind[:-1] + "ies" if kind.endswith("y") and kind[-2:-1] not in "aeiou" else kind + "s")
+    """A class label as a heading: "state visit" -> "State visits", "agreement or declaration" ->
+    "Agreements or declarations", "infrastructure" -> "Infrastructure"."""
+    return _cap(" or ".join(_plural_phrase(part) for part in kind.split(" or ")))
+
+
+def _plural_phrase(phrase: str) -> str:
+    if phrase in IRREGULAR:
+        return IRREGULAR[phrase]
+    head, _, last = phrase.rpartition(" ")
+    if last in UNCOUNTABLE or last in IRREGULAR:
+        word = IRREGULAR.get(last, last)
+    elif last.endswith(("s", "x", "ch", "sh")):
+        word = last + "es"
+    elif last.endswith("y") and last[-2:-1] not in "aeiou":
+        word = last[:-1] + "ies"
+    else:
+        word = last + "s"
+    return f"{head} {word}" if head else word
 
 
 def _kind(terms: Terms, node: Node) -> str:
