@@ -45,6 +45,7 @@ def test_every_pool_is_forked_in_the_http_worker_before_the_server_starts(
 def test_the_server_is_granian_on_the_configured_threads(config: Config) -> None:
     built = serve.server(config.with_(threads=5, host="127.0.0.1", port=0))
     assert (built.workers, built.blocking_threads, built.respawn_failed_workers) == (1, 5, True)
+    assert built.workers_kill_timeout == serve.WORKER_STOP_SECONDS  # a stop never waits forever
 
 
 def test_the_module_entry_point_reports_errors_in_one_line(tmp_path: Path) -> None:

@@ -34,6 +34,11 @@ from ..open import open_graph
 from . import create_app
 from .state import of
 
+# A worker that has not stopped this long after Ctrl-C / SIGTERM is killed (its query workers then
+# exit within a second, seeing their parent gone): once, a worker never began to stop and Granian
+# waited for it forever.
+WORKER_STOP_SECONDS = 5
+
 # The graph this process loaded; Granian's worker is forked from it and inherits it.
 _loaded: KnowledgeGraph | None = None
 
@@ -92,6 +97,7 @@ def server(config: Config) -> MPServer:
         workers=1,
         blocking_threads=config.threads,
         respawn_failed_workers=True,
+        workers_kill_timeout=WORKER_STOP_SECONDS,
         websockets=False,
         log_dictconfig=_log_config(),
     )
