@@ -24,6 +24,7 @@ from SPARQLWrapper import CSV, JSON, POST, POSTDIRECTLY, TSV, TURTLE, XML, SPARQ
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
 from caspian_kg.graph import KnowledgeGraph
+from caspian_kg.web.serve import WORKER_STOP_SECONDS
 
 pytestmark = pytest.mark.slow
 
@@ -201,3 +202,26 @@ def test_a_killed_http_worker_is_replaced_with_fresh_query_workers(tmp_path: Pat
         assert not any(_running(pid) for pid in old)
     finally:
         stop_server(proc)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+def test_a_stop_never_waits_forever_on_a_stuck_http_worker(tmp_path: Path) -> None:
+    """A worker that cannot begin to stop (here: SIGSTOPped) is killed after WORKER_STOP_SECONDS,
+    and its query workers follow; without the bound Granian's master waits on it forever."""
+    proc, _, _ = start_server(tmp_path)
+    workers = _descendants(proc.pid)
+    (http_worker,) = set(children(proc.pid))
+    os.kill(http_worker, signal.SIGSTOP)
+    stopped = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=WORKER_STOP_SECONDS + 10)
+    finally:
+        if proc.poll() is None:
+            os.kill(http_worker, signal.SIGKILL)
+            stop_server(proc, signal.SIGKILL)
+    assert time.monotonic() - stopped < WORKER_STOP_SECONDS + 10
+    end = time.monotonic() + 10
+    while any(_running(pid) for pid in workers) and time.monotonic() < end:
+        time.sleep(0.1)
+    assert not any(_running(pid) for pid in workers)

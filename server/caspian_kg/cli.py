@@ -331,7 +331,7 @@ def _add_scale_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     p.set_defaults(func=cmd_publish)
 
     p = sub.add_parser("bench", help="every store we ship at several sizes, side by side with Oxigraph server, "
-                                     "rdflib-endpoint and Virtuoso: start, load, saved and analytical queries, "
+                                     "rdflib-endpoint, Virtuoso and Jena ARQ: start, load, saved and analytical queries, "
                                      "entity pages")
     p.add_argument("--sizes", default="shipped,100000", type=_sizes,
                    help="comma-separated: `shipped` (the project's data) or synthetic triple counts (e.g. 10000,1000000)")

@@ -93,7 +93,7 @@ def editor_page() -> Response:
     config = {"endpoint": request.url_root + "sparql", "editor": request.script_root + "/query",
               "base": kg.base, "root": request.script_root + "/",
               "accept": EDITOR_ACCEPT, "query": DEFAULT_QUERY, "example": example if text is not None else None,
-              "inference": None if inference else "none",
+              "inference": None if inference else "none", "kinds": helpers.LITERAL_KINDS,
               **state.derived("editor-vocabulary", vocabulary),
               "examples": {e["name"]: {"summary": e["summary"], "text": e["text"]} for e in examples}}
     response = helpers.html("query.html", status=status, text=shown, ran=ran, table=table, error=error,

@@ -130,7 +130,8 @@ def results_table(kg: KnowledgeGraph, body: bytes) -> dict[str, Any]:
     return {"vars": variables, "rows": [[cell(b.get(v)) for v in variables] for b in data["results"]["bindings"]]}
 
 
-# A literal's datatype in words, as the editor's results table (static/query.js KINDS) shows it
+# A literal's datatype in words: the page without JavaScript and the editor's results table
+# (given to static/query.js in the editor's config) show the same words
 LITERAL_KINDS = {"integer": "number", "decimal": "number", "double": "number", "float": "number", "int": "number",
                  "long": "number", "nonNegativeInteger": "number", "positiveInteger": "number", "date": "date",
                  "dateTime": "date and time", "gYear": "year", "gYearMonth": "month", "gMonthDay": "day",

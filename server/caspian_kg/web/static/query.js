@@ -68,10 +68,7 @@
   };
 
   var Table = Yasgui.Yasr.plugins.table;
-  var KINDS = { integer: "number", decimal: "number", double: "number", float: "number", int: "number",
-    long: "number", nonNegativeInteger: "number", positiveInteger: "number", date: "date",
-    dateTime: "date and time", gYear: "year", gYearMonth: "month", gMonthDay: "day", boolean: "yes/no",
-    anyURI: "address" };
+  var KINDS = config.kinds;  // a datatype in words: the server's one table (helpers.LITERAL_KINDS)
   function escapeHtml(text) {
     return String(text).replace(/[&<>"']/g, function (c) {
       return { "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;" }[c];
